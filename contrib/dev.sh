@@ -1,0 +1,50 @@
+#!/bin/sh
+# dev.sh — set up a fresh Debian 12 machine (as root), build tonegate and run
+# the demo ("demo") or the whole test suite ("test"). Used by the README and CI.
+set -eu
+cd "$(dirname "$0")/.."
+
+PKGS="build-essential autoconf automake autoconf-archive pkg-config check valgrind
+      libmilter-dev libetpan-dev libxml2-dev libhyperscan-dev libpcre2-dev libconfig-dev
+      libesmtp-dev libsystemd-dev groff-base man-db"
+
+deps() {
+	if [ "$(id -u)" -eq 0 ]; then
+		apt-get update
+		# shellcheck disable=SC2086
+		DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $PKGS
+	else
+		echo "dev.sh: not root; assuming the packages are installed: $PKGS" >&2
+	fi
+}
+
+# Out-of-tree builds keep the plain and the sanitizer builds apart.
+build() {  # build DIR [configure args]
+	dir=$1
+	shift
+	[ -x configure ] || autoreconf -fi
+	mkdir -p "$dir"
+	(cd "$dir" && ../../configure "$@" && make -j"$(nproc)")
+}
+
+case "${1:-demo}" in
+demo)
+	deps
+	build _build/plain
+	make -s -C _build/plain demo
+	;;
+test)
+	deps
+	autoreconf -fi
+	build _build/plain
+	make -C _build/plain -j"$(nproc)" check
+	make -C _build/plain -j"$(nproc)" distcheck
+	build _build/sanitizers --enable-sanitizers
+	make -C _build/sanitizers -j"$(nproc)" check
+	echo "dev.sh: all tests passed (plain, distcheck, ASan+UBSan)"
+	;;
+*)
+	echo "usage: contrib/dev.sh demo|test" >&2
+	exit 2
+	;;
+esac

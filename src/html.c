@@ -1,0 +1,381 @@
+/* html — the readable text of an HTML mail body (libxml2); see html.h. */
+#include "config.h"
+#include "html.h"
+
+#include <string.h>
+#include <libxml/HTMLparser.h>
+#include <libxml/parser.h>
+#include <libxml/tree.h>
+#include <libxml/xmlerror.h>
+#include <libxml/xmlstring.h>
+
+/* Text is first written raw to a sink, then tidied line by line in finish(). */
+struct sink {
+	sbuf raw;
+	int bullet;        /* a list item's "- " waits for its first text */
+};
+
+struct walk {
+	struct sink out, quoted;
+	int want_quoted;   /* caller asked for the quoted text */
+	const xmlNode *quote; /* outermost quote container being walked */
+	int history;       /* Outlook reply header seen: the rest is history */
+	int pre;           /* depth of <pre> */
+};
+
+static const char *const skipped[] = { "head", "script", "style", "title",
+	"template", "noscript", NULL };
+static const char *const blocks[] = { "p", "div", "h1", "h2", "h3", "h4",
+	"h5", "h6", "li", "tr", "table", "ul", "ol", "blockquote", "section",
+	"article", "header", "footer", "address", "center", "dl", "dt", "dd",
+	"hr", "form", "fieldset", "pre", "main", "nav", "aside", NULL };
+static const char *const blank_after[] = { "p", "h1", "h2", "h3", "h4",
+	"h5", "h6", "table", "ul", "ol", "pre", NULL };
+static const char *const quote_classes[] = { "gmail_quote",
+	"gmail_quote_container", "gmail_extra", "yahoo_quoted",
+	"moz-cite-prefix", "protonmail_quote", "OutlookMessageHeader",
+	"reply-quote", "x_gmail_quote", NULL };
+static const char *const signature_classes[] = { "gmail_signature",
+	"moz-signature", "signature", "x_gmail_signature", NULL };
+static const char *const history_ids[] = { "divRplyFwdMsg",
+	"x_divRplyFwdMsg", "appendonsend", NULL };
+
+static int in_list(const char *s, size_t n, const char *const *list)
+{
+	for (; *list; list++)
+		if (strlen(*list) == n &&
+		    !xmlStrncasecmp(BAD_CAST s, BAD_CAST *list, (int)n))
+			return 1;
+	return 0;
+}
+
+static int is(const xmlNode *n, const char *const *list)
+{
+	return in_list((const char *)n->name, strlen((const char *)n->name), list);
+}
+
+/* Attribute value without copying; "" for a bare attribute, NULL if absent. */
+static const char *attr(const xmlNode *n, const char *name)
+{
+	for (const xmlAttr *a = n->properties; a; a = a->next)
+		if (a->name && !xmlStrcasecmp(a->name, BAD_CAST name))
+			return a->children && a->children->content ?
+				(const char *)a->children->content : "";
+	return NULL;
+}
+
+/* Length of the white space at p: HTML's ASCII set, and NBSP (how mail
+ * clients indent and pad) as a plain space. 0 if none. */
+static size_t space_len(const char *p)
+{
+	if (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r' || *p == '\f')
+		return 1;
+	return (unsigned char)p[0] == 0xc2 && (unsigned char)p[1] == 0xa0 ? 2 : 0;
+}
+
+/* Does the space-separated class attribute hold a name from list? */
+static int has_class(const xmlNode *n, const char *const *list)
+{
+	const char *p = attr(n, "class");
+	while (p && *p) {
+		size_t len = 0;
+		while (p[len] && !space_len(p + len))
+			len++;
+		if (len && in_list(p, len, list))
+			return 1;
+		p += len ? len : space_len(p);
+	}
+	return 0;
+}
+
+static int is_signature(const xmlNode *n)
+{
+	const char *id = attr(n, "id");
+	return has_class(n, signature_classes) ||
+	       (id && !xmlStrncasecmp(BAD_CAST id, BAD_CAST "signature", 9));
+}
+
+/* Outlook marks the start of the quoted history, not its extent. */
+static int is_history(const xmlNode *n)
+{
+	const char *id = attr(n, "id"), *style = attr(n, "style");
+	if (id && in_list(id, strlen(id), history_ids))
+		return 1;
+	if (!style || xmlStrcasecmp(n->name, BAD_CAST "div"))
+		return 0;
+	/* Outlook desktop's separator; "border-top:none" is mere styling. */
+	const xmlChar *b = xmlStrcasestr(BAD_CAST style, BAD_CAST "border-top");
+	if (!b)
+		return 0;
+	for (b += 10; *b == ':' || *b == ' '; b++)
+		;
+	return xmlStrncasecmp(b, BAD_CAST "none", 4) != 0;
+}
+
+static struct sink *sink(struct walk *w)
+{
+	if (!w->quote && !w->history)
+		return &w->out;
+	return w->want_quoted ? &w->quoted : NULL;
+}
+
+static int last_is(const struct sink *s, const char *set)
+{
+	return s->raw.len == 0 || strchr(set, s->raw.s[s->raw.len - 1]);
+}
+
+static void trim_blanks(struct sink *s)
+{
+	while (s->raw.len && (s->raw.s[s->raw.len - 1] == ' ' ||
+			      s->raw.s[s->raw.len - 1] == '\t'))
+		s->raw.s[--s->raw.len] = '\0';
+}
+
+/* Newlines at the end of the raw text (0, 1 or 2), trailing blanks dropped. */
+static size_t trailing_nl(struct sink *s)
+{
+	size_t have = 0;
+	trim_blanks(s);
+	while (have < 2 && have < s->raw.len &&
+	       s->raw.s[s->raw.len - 1 - have] == '\n')
+		have++;
+	return have;
+}
+
+/* Make the raw text end in want (1 or 2) newlines. Idempotent, so nested
+ * blocks do not pile up empty lines; nothing at the very start. */
+static int end_line(struct sink *s, size_t want)
+{
+	size_t have;
+	if (!s || s->raw.len == 0 || (have = trailing_nl(s)) >= want)
+		return 0;
+	return sbuf_append(&s->raw, "\n\n", want - have);
+}
+
+/* One more line break (<br>, a newline in <pre>), but never a second empty
+ * line: the raw text stays about as small as the output. */
+static int newline(struct sink *s)
+{
+	size_t have = s ? trailing_nl(s) : 0;
+	return end_line(s, have < 2 ? have + 1 : 2);
+}
+
+/* Length of the valid UTF-8 sequence at p (NUL-terminated), 0 if invalid:
+ * libxml2 2.9 passes bytes that are not UTF-8 through unchanged. */
+static size_t u8len(const unsigned char *p)
+{
+	unsigned int c = p[0], need, cp;
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf)
+		need = 2, cp = c & 0x1f;
+	else if (c >= 0xe0 && c <= 0xef)
+		need = 3, cp = c & 0x0f;
+	else if (c >= 0xf0 && c <= 0xf4)
+		need = 4, cp = c & 0x07;
+	else
+		return 0;
+	for (unsigned int i = 1; i < need; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (p[i] & 0x3f);
+	}
+	if ((need == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
+	    (need == 4 && (cp < 0x10000 || cp > 0x10ffff)))
+		return 0;
+	return need;
+}
+
+static int put_text(struct walk *w, struct sink *s, const char *t)
+{
+	while (s && *t) {
+		size_t n = space_len(t);
+		if (n) {
+			/* Runs of white space are one space, except inside <pre>. */
+			int rc = 0;
+			if (w->pre && *t == '\n')
+				rc = newline(s);
+			else if (w->pre && *t == '\t')
+				rc = sbuf_putc(&s->raw, *t);
+			else if (w->pre ? *t != '\r' : !last_is(s, " \t\n"))
+				rc = sbuf_putc(&s->raw, ' ');
+			if (rc < 0)
+				return -1;
+			t += n;
+			continue;
+		}
+		if (s->bullet && sbuf_puts(&s->raw, "- ") < 0)
+			return -1;
+		s->bullet = 0;
+		size_t l;
+		while (t[n] && !space_len(t + n) &&
+		       (l = u8len((const unsigned char *)t + n)))
+			n += l;
+		if (sbuf_append(&s->raw, t, n) < 0)
+			return -1;
+		t += n;
+		if (n == 0) {   /* an invalid byte: U+FFFD keeps out UTF-8 */
+			if (sbuf_puts(&s->raw, "\xef\xbf\xbd") < 0)
+				return -1;
+			t++;
+		}
+	}
+	return 0;
+}
+
+/* Returns 1 to walk the children (and call leave() later), 0 to skip. */
+static int enter(struct walk *w, const xmlNode *n)
+{
+	if (n->type == XML_TEXT_NODE || n->type == XML_CDATA_SECTION_NODE)
+		return n->content &&
+		       put_text(w, sink(w), (const char *)n->content) < 0 ? -1 : 0;
+	if (n->type != XML_ELEMENT_NODE || !n->name)
+		return 0;
+	if (is(n, skipped) || is_signature(n))
+		return 0;
+	if (!w->quote && !w->history && is_history(n)) {
+		w->history = 1;
+		if (end_line(&w->out, 1) < 0)
+			return -1;
+	}
+	if (!w->quote && !w->history &&
+	    (!xmlStrcasecmp(n->name, BAD_CAST "blockquote") ||
+	     has_class(n, quote_classes))) {
+		w->quote = n;
+		if (end_line(&w->out, 1) < 0)
+			return -1;
+	}
+	struct sink *s = sink(w);
+	const char *name = (const char *)n->name;
+	w->pre += !strcmp(name, "pre");
+	if (is(n, blocks) && end_line(s, 1) < 0)
+		return -1;
+	if (s && !strcmp(name, "li"))
+		s->bullet = 1;
+	if (!strcmp(name, "br") && newline(s) < 0)
+		return -1;
+	if (s && (!strcmp(name, "td") || !strcmp(name, "th")) &&
+	    !last_is(s, "\n")) {
+		trim_blanks(s);
+		if (sbuf_putc(&s->raw, '\t') < 0)
+			return -1;
+	}
+	return 1;
+}
+
+static int leave(struct walk *w, const xmlNode *n)
+{
+	struct sink *s = sink(w);
+	if (s && !strcmp((const char *)n->name, "li"))
+		s->bullet = 0;
+	if (is(n, blocks) && end_line(s, is(n, blank_after) ? 2 : 1) < 0)
+		return -1;
+	w->pre -= !strcmp((const char *)n->name, "pre");
+	if (n == w->quote)
+		w->quote = NULL;
+	return 0;
+}
+
+/* Depth-first, document order, using the tree's own links: no recursion,
+ * so nesting depth costs no stack. */
+static int walk(struct walk *w, const xmlDoc *doc)
+{
+	const xmlNode *n = doc->children;
+	while (n) {
+		int r = enter(w, n);
+		if (r < 0)
+			return -1;
+		if (r && n->children) {
+			n = n->children;
+			continue;
+		}
+		if (r && leave(w, n) < 0)
+			return -1;
+		while (!n->next) {
+			n = n->parent;
+			if (!n || n == (const xmlNode *)doc)
+				return 0;
+			if (leave(w, n) < 0)
+				return -1;
+		}
+		n = n->next;
+	}
+	return 0;
+}
+
+/* Copy raw lines to dst: no trailing blanks, at most one empty line in a
+ * row, none at the start or end, and a final '\n'. */
+static int finish(const struct sink *s, sbuf *dst)
+{
+	const char *p = s->raw.s, *end = p + s->raw.len;
+	int wrote = 0, blank = 0;
+	while (p && p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		const char *e = nl ? nl : end;
+		size_t n = (size_t)(e - p);
+		while (n && (p[n - 1] == ' ' || p[n - 1] == '\t' || p[n - 1] == '\r'))
+			n--;
+		if (n == 0) {
+			blank = 1;
+		} else {
+			if ((wrote && blank && sbuf_putc(dst, '\n') < 0) ||
+			    sbuf_append(dst, p, n) < 0 || sbuf_putc(dst, '\n') < 0)
+				return -1;
+			wrote = 1;
+			blank = 0;
+		}
+		p = e + 1;
+	}
+	return 0;
+}
+
+void html_init(void)
+{
+	xmlInitParser();
+}
+
+enum html_status html_to_text(const char *html, size_t len, size_t max_size,
+			      sbuf *out, sbuf *quoted)
+{
+	/* libxml2 takes an int length. (~0u >> 1 is INT_MAX: <limits.h> is
+	 * shadowed by src/limits.h when src/ is on the include path.) */
+	if ((max_size && len > max_size) || len > (~0u >> 1))
+		return HTML_TOO_BIG;
+	if (len == 0)
+		return HTML_OK;
+
+	htmlParserCtxtPtr ctxt = htmlNewParserCtxt();
+	if (!ctxt)
+		return HTML_ERROR;
+	htmlDocPtr doc = htmlCtxtReadMemory(ctxt, html, (int)len, NULL, "UTF-8",
+		HTML_PARSE_RECOVER | HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING |
+		HTML_PARSE_NONET | XML_PARSE_HUGE);
+	/* Every HTML error clears wellFormed, so it says nothing; a halted
+	 * parser (xmlHaltParser: depth, internal error, OOM) sets disableSAX
+	 * and its error is the last one recorded. */
+	int err = ctxt->errNo;
+	int stopped = ctxt->disableSAX || err == XML_ERR_INTERNAL_ERROR;
+	htmlFreeParserCtxt(ctxt);
+	if (!doc)   /* whitespace-only input may give no document at all */
+		return err == XML_ERR_DOCUMENT_EMPTY ? HTML_OK : HTML_ERROR;
+
+	struct walk w = { .want_quoted = quoted != NULL };
+	size_t out0 = out->len, quoted0 = quoted ? quoted->len : 0;
+	int rc = walk(&w, doc);
+	xmlFreeDoc(doc);
+	if (rc == 0)
+		rc = finish(&w.out, out);
+	if (rc == 0 && quoted)
+		rc = finish(&w.quoted, quoted);
+	sbuf_free(&w.out.raw);
+	sbuf_free(&w.quoted.raw);
+	if (rc < 0 || err == XML_ERR_NO_MEMORY) {
+		/* Leave the caller's buffers as they were. */
+		if (out->s)
+			out->s[out->len = out0] = '\0';
+		if (quoted && quoted->s)
+			quoted->s[quoted->len = quoted0] = '\0';
+		return HTML_ERROR;
+	}
+	return stopped ? HTML_LIMIT : HTML_OK;
+}

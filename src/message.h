@@ -1,0 +1,49 @@
+/*
+ * message — read a raw RFC 5322 message with libetpan: its headers (unfolded,
+ * RFC 2047 decoded to UTF-8) and the one text part the agent wrote (text/plain,
+ * else text/html turned into text), transfer-decoded and converted to UTF-8.
+ *
+ * message_parse() never keeps a pointer into the raw buffer after it returns.
+ * Everything in a tg_message is owned by it and freed by message_free(). Pure and
+ * thread-safe (after html_init()); bounded by the tg_limits it is given.
+ */
+#ifndef TG_MESSAGE_H
+#define TG_MESSAGE_H
+
+#include <stddef.h>
+#include "tg_limits.h"
+
+typedef struct tg_header {
+	char *name;   /* as written */
+	char *value;  /* unfolded, decoded, UTF-8 */
+} tg_header;
+
+typedef struct tg_message {
+	tg_header *hdr;
+	size_t nhdr;
+	char *text;          /* the agent's part as UTF-8 text, '\n' line ends */
+	size_t text_len;
+	char *quoted_html;   /* text of HTML quote containers, or NULL */
+	size_t quoted_html_len;
+	char *customer;      /* display name of the first To address, or NULL */
+	char *bad_charset;   /* a charset iconv does not know, or NULL */
+	int html;            /* text came from a text/html part */
+	int html_limit;      /* the HTML parser stopped early */
+	long repairs;        /* invalid bytes replaced with U+FFFD */
+	unsigned parts;      /* MIME parts seen */
+} tg_message;
+
+/* Parse raw[0..len). On TG_OK or TG_NO_TEXT the headers are filled in. */
+tg_status message_parse(const tg_limits *lim, const char *raw, size_t len, tg_message *out);
+void message_free(tg_message *m);
+/* First header called name (case-insensitive), or NULL. Borrowed. */
+const char *message_header(const tg_message *m, const char *name);
+
+/* Cheap linear scan of the boundaries a message declares: the deepest MIME
+ * nesting and the number of part delimiters, so hostile nesting is refused
+ * before libetpan (which recurses once per level) sees it. Stops counting
+ * once a limit is passed. */
+void message_prescan(const char *raw, size_t len, unsigned max_depth,
+		  unsigned *depth, unsigned *parts);
+
+#endif

@@ -1,0 +1,350 @@
+/* quote — agent's words vs quoted history and signature; see quote.h. */
+#include "config.h"
+#include "quote.h"
+
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Line classes, each one PCRE2 pattern matched against a whole line. The
+ * language lists are here rather than in the policy because they describe
+ * mail clients, not tone; extend them when a client's format is missed. */
+enum { P_ATTRIB, P_ATTRIB_START, P_MARKER, P_SEPARATOR, P_HDR_FROM, P_HDR_OTHER,
+       P_MOBILE, P_DISCLAIMER, P_SIGNOFF, P_COUNT };
+
+#define WROTE "(wrote|writes|schrieb|a écrit|a ecrit|escribió|escribio|escreveu|schreef|" \
+	"skrev|napisał|napisal|ha scritto|scrisse|kirjoitti|написал|napsal|írta)"
+#define ON "(on|am|le|el|em|op|den|w dniu|dnia|il|på|dne|в|le \\w+|el \\w+)"
+
+static const char *const patterns[P_COUNT] = {
+	/* the verb may come before the name ("Am … schrieb Maria <m@x>:") */
+	[P_ATTRIB] = "^\\s*(" ON "\\b.{0,300}|.{0,200}(@|\\d).{0,200})" WROTE "\\b.{0,200}:\\s*$",
+	[P_ATTRIB_START] = "^\\s*" ON "\\s.{4,300}$",
+	[P_MARKER] = "^\\s*(-{2,}\\s*(original message|ursprüngliche nachricht|"
+		"message d'origine|mensaje original|oorspronkelijk bericht|mensagem original|"
+		"ursprungligt meddelande|wiadomość oryginalna|messaggio originale|"
+		"forwarded message|weitergeleitete nachricht|message transféré|mensaje reenviado|"
+		"doorgestuurd bericht|mensagem encaminhada|vidarebefordrat meddelande)\\s*-*|"
+		"begin forwarded message\\s*:?|anfang der weitergeleiteten nachricht\\s*:?|"
+		"début du message réexpédié\\s*:?)\\s*$",
+	[P_SEPARATOR] = "^\\s*_{10,}\\s*$",
+	[P_HDR_FROM] = "^\\s*\\*?(from|von|de|van|från|od|da|fra|lähettäjä|от)\\s*\\*?\\s*:\\s*\\S",
+	[P_HDR_OTHER] = "^\\s*\\*?(sent|date|gesendet|datum|envoyé|enviado|fecha|verzonden|"
+		"skickat|wysłano|data|inviato|sendt|to|an|à|para|aan|till|do|a|cc|subject|betreff|"
+		"objet|asunto|onderwerp|ämne|temat|oggetto|emne|assunto)\\s*\\*?\\s*:",
+	[P_MOBILE] = "^\\s*(sent from my \\S+.{0,40}|sent from (mail|outlook) for \\S+.{0,20}|"
+		"get outlook for (ios|android).{0,20}|sent from (yahoo|aol) mail.{0,40}|"
+		"sent from (my )?(iphone|ipad|android|samsung|galaxy|mobile|blackberry)\\b.{0,30}|"
+		"von meinem \\S+ gesendet|envoyé de mon \\S+|enviado desde mi \\S+|"
+		"verzonden (vanaf|met) mijn \\S+|skickat från min \\S+|wysłane z mojego \\S+|"
+		"enviado do meu \\S+|inviato da(l mio)? \\S+)\\s*$",
+	[P_DISCLAIMER] = "^\\s*(confidentiality notice|disclaimer\\s*:|confidential\\s*:|"
+		"this (e-?mail|message|communication)( and any (files|attachments)[^.]{0,40})? "
+		"(is|are|may be|may contain|contains?) (strictly )?(confidential|privileged|intended)|"
+		"the information (contained )?in this (e-?mail|message|communication)|"
+		"if you (are not|have received this).{0,40}(intended recipient|in error)|"
+		"vertraulichkeitshinweis|diese (e-?mail|nachricht) (enthält|ist) vertraulich|"
+		"ce (message|courriel|e-?mail) (et .{0,40})?(est|contient).{0,30}confidenti)",
+	[P_SIGNOFF] = "^\\s*(best|best regards|best wishes|kind regards|warm regards|warmest regards|"
+		"warmly|regards|many thanks|thanks( again| so much| a lot| and regards)?|"
+		"thank you( again| so much| kindly)?|cheers|sincerely( yours)?|yours( sincerely| truly)?|"
+		"all the best|take care|talk soon|speak soon|with thanks|respectfully|"
+		"have a (great|good|nice|lovely|wonderful) (day|weekend|week|evening)|"
+		"mit freundlichen grüßen|freundliche grüße|viele grüße|beste grüße|liebe grüße|grüße|"
+		"cordialement|bien cordialement|bien à vous|salutations|merci|"
+		"saludos( cordiales)?|atentamente|un saludo|muchas gracias|gracias|"
+		"met vriendelijke groet(en)?|vriendelijke groet(en)?|groeten|hartelijke groet(en)?|"
+		"med vänliga hälsningar|vänliga hälsningar|hälsningar|mvh|"
+		"pozdrawiam|z poważaniem|atenciosamente|cumprimentos|abraços|obrigad[oa]|"
+		"cordiali saluti|distinti saluti|saluti|grazie)"
+		"(?-i)([ \\t]*[,.!:;-]*[ \\t]*)(\\p{Lu}[\\p{L}.'-]*([ \\t]+\\p{Lu}[\\p{L}.'-]*){0,3})?"
+		"[ \\t]*[,.!]*\\s*$",
+};
+
+static pcre2_code *re[P_COUNT];
+static pthread_once_t re_once = PTHREAD_ONCE_INIT;
+static int re_ok;
+
+static void re_compile(void)
+{
+	re_ok = 1;
+	for (int i = 0; i < P_COUNT; i++) {
+		int err;
+		PCRE2_SIZE off;
+		re[i] = pcre2_compile((PCRE2_SPTR)patterns[i], PCRE2_ZERO_TERMINATED,
+				      PCRE2_UTF | PCRE2_UCP | PCRE2_CASELESS | PCRE2_MATCH_INVALID_UTF,
+				      &err, &off, NULL);
+		if (re[i] == NULL) {
+			re_ok = 0;
+			continue;
+		}
+		pcre2_jit_compile(re[i], PCRE2_JIT_COMPLETE);
+	}
+}
+
+static int line_is(int p, const char *s, size_t n, pcre2_match_data *md)
+{
+	return re[p] && pcre2_match(re[p], (PCRE2_SPTR)s, n, 0, 0, md, NULL) >= 0;
+}
+
+typedef struct { const char *s; size_t n; } line;
+
+static int is_blank(line l)
+{
+	for (size_t i = 0; i < l.n; i++)
+		if (l.s[i] != ' ' && l.s[i] != '\t')
+			return 0;
+	return 1;
+}
+
+/* A line of a signature block: a name, title, company, phone or address. */
+static int sig_like(line l)
+{
+	unsigned words = 0;
+	for (size_t i = 0; i < l.n; i++)
+		if ((i == 0 || l.s[i - 1] == ' ' || l.s[i - 1] == '\t') && l.s[i] != ' ' && l.s[i] != '\t')
+			words++;
+	char last = l.n ? l.s[l.n - 1] : 0;
+	return l.n <= 60 && words <= 6 && (words <= 3 || (last != '.' && last != '!' && last != '?'));
+}
+
+static int ends_colon(line l)
+{
+	size_t n = l.n;
+	while (n && (l.s[n - 1] == ' ' || l.s[n - 1] == '\t'))
+		n--;
+	return n && l.s[n - 1] == ':';
+}
+
+static int has_colon_early(line l)
+{
+	size_t n = l.n < 24 ? l.n : 24;
+	return memchr(l.s, ':', n) != NULL;
+}
+
+static int next_nonblank(const line *L, size_t n, size_t i)
+{
+	while (i < n && is_blank(L[i]))
+		i++;
+	return (int)i;
+}
+
+/* An Outlook-style header block starts at i: a From line and, within the
+ * next four lines, another header line. */
+static int header_block(const line *L, size_t n, size_t i, pcre2_match_data *md)
+{
+	if (!has_colon_early(L[i]) || !line_is(P_HDR_FROM, L[i].s, L[i].n, md))
+		return 0;
+	for (size_t j = i + 1; j < n && j <= i + 4; j++)
+		if (has_colon_early(L[j]) && line_is(P_HDR_OTHER, L[j].s, L[j].n, md))
+			return 1;
+	return 0;
+}
+
+int quote_is_signoff(const char *s, size_t n)
+{
+	pthread_once(&re_once, re_compile);
+	if (n > 80 || re[P_SIGNOFF] == NULL)
+		return 0;
+	pcre2_match_data *md = pcre2_match_data_create_from_pattern(re[P_SIGNOFF], NULL);
+	if (md == NULL)
+		return 0;
+	int r = line_is(P_SIGNOFF, s, n, md);
+	pcre2_match_data_free(md);
+	return r;
+}
+
+static int put_line(sbuf *sb, line l)
+{
+	if (sbuf_append(sb, l.s, l.n) < 0 || sbuf_putc(sb, '\n') < 0)
+		return -1;
+	return 0;
+}
+
+/* Append lines [a,b) to sb, without the leading '>' marks when unquote. */
+static int put_lines(sbuf *sb, const line *L, size_t a, size_t b, int unquote)
+{
+	for (size_t i = a; i < b; i++) {
+		line l = L[i];
+		while (unquote && l.n && (l.s[0] == '>' || (l.s[0] == ' ' && l.n > 1 && l.s[1] == '>'))) {
+			l.s++; l.n--;
+		}
+		if (unquote && l.n && l.s[0] == ' ') {
+			l.s++; l.n--;
+		}
+		if (put_line(sb, l) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* Where the history starts (everything from there on is not the agent's),
+ * marking quoted and attribution lines to drop on the way. */
+static size_t find_cut(const line *L, size_t n, unsigned char *drop, size_t *sig,
+		       pcre2_match_data *md)
+{
+	*sig = n;
+	for (size_t i = 0; i < n; i++) {
+		line l = L[i];
+		if (is_blank(l))
+			continue;
+		if (l.s[0] == '>') {
+			drop[i] = 1;
+			continue;
+		}
+		if ((l.n == 2 || l.n == 3) && memcmp(l.s, "--", 2) == 0 && (l.n == 2 || l.s[2] == ' ')) {
+			*sig = i;
+			return i;
+		}
+		if ((l.s[0] == '-' || l.s[0] == 'B' || l.s[0] == 'b' || l.s[0] == 'A' ||
+		     l.s[0] == 'D' || l.s[0] == ' ') && line_is(P_MARKER, l.s, l.n, md))
+			return i;
+		if (l.s[0] == '_' || l.s[0] == ' ') {
+			int j = next_nonblank(L, n, i + 1);
+			if (line_is(P_SEPARATOR, l.s, l.n, md) &&
+			    ((size_t)j == n || header_block(L, n, (size_t)j, md)))
+				return i;
+		}
+		if (header_block(L, n, i, md))
+			return i;
+		/* attribution, on one line or wrapped over two */
+		size_t span = 0;
+		if (ends_colon(l) && line_is(P_ATTRIB, l.s, l.n, md)) {
+			span = 1;
+		} else if (i + 1 < n && ends_colon(L[i + 1]) && l.n < 300 && L[i + 1].n < 300 &&
+			   line_is(P_ATTRIB_START, l.s, l.n, md)) {
+			char buf[640];
+			memcpy(buf, l.s, l.n);
+			buf[l.n] = ' ';
+			memcpy(buf + l.n + 1, L[i + 1].s, L[i + 1].n);
+			if (line_is(P_ATTRIB, buf, l.n + 1 + L[i + 1].n, md))
+				span = 2;
+		}
+		if (span) {
+			int j = next_nonblank(L, n, i + span);
+			if ((size_t)j < n && L[j].s[0] == '>') {
+				/* interleaved reply: drop the attribution, keep answers */
+				for (size_t k = i; k < i + span; k++)
+					drop[k] = 1;
+				i += span - 1;
+				continue;
+			}
+			return i;
+		}
+		if (l.n < 80 && line_is(P_MOBILE, l.s, l.n, md)) {
+			drop[i] = 1;
+			continue;
+		}
+		if (i > 0 && is_blank(L[i - 1]) && l.n > 10 && line_is(P_DISCLAIMER, l.s, l.n, md)) {
+			*sig = i;
+			return i;
+		}
+	}
+	return n;
+}
+
+void quote_split_free(tg_split *s)
+{
+	sbuf_free(&s->agent);
+	sbuf_free(&s->quoted);
+	sbuf_free(&s->signature);
+}
+
+int quote_split(const char *text, size_t len, tg_split *out)
+{
+	memset(out, 0, sizeof *out);
+	pthread_once(&re_once, re_compile);
+	size_t n = 0, cap = 0;
+	line *L = NULL;
+	for (const char *p = text, *end = text + len; p < end;) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		const char *le = nl ? nl : end;
+		if (n == cap) {
+			cap = cap ? cap * 2 : 64;
+			line *nL = realloc(L, cap * sizeof *L);
+			if (nL == NULL) { free(L); return -1; }
+			L = nL;
+		}
+		L[n].s = p;
+		L[n].n = (size_t)(le - p);
+		while (L[n].n && (L[n].s[L[n].n - 1] == ' ' || L[n].s[L[n].n - 1] == '\t' ||
+				  L[n].s[L[n].n - 1] == '\r'))
+			L[n].n--;
+		n++;
+		p = nl ? nl + 1 : end;
+	}
+	unsigned char *drop = calloc(n ? n : 1, 1);
+	pcre2_match_data *md = re[P_ATTRIB] ? pcre2_match_data_create_from_pattern(re[P_ATTRIB], NULL) : NULL;
+	int rc = -1;
+	if (drop == NULL || md == NULL)
+		goto out;
+	size_t sig, cut = find_cut(L, n, drop, &sig, md);
+
+	/* The sign-off: the topmost of the last lines that is one, when every
+	 * line under it up to the cut looks like a signature block. */
+	size_t last = cut, signoff = cut;
+	while (last > 0 && (is_blank(L[last - 1]) || drop[last - 1]))
+		last--;
+	size_t seen = 0;
+	int block = 1;
+	for (size_t i = last; i-- > 0 && seen < 9 && L[i].n <= 80;) {
+		if (drop[i] || is_blank(L[i]))
+			continue;
+		seen++;
+		if (line_is(P_SIGNOFF, L[i].s, L[i].n, md)) {
+			if (block)
+				signoff = i;
+		} else if (!sig_like(L[i])) {
+			block = 0;
+		}
+	}
+	size_t agent_end = signoff < cut ? signoff + 1 : last;
+
+	/* After a "-- " delimiter with no sign-off above it, a sign-off that
+	 * opens the signature still closes the reply. */
+	size_t extra = n;
+	if (signoff == cut && sig < n) {
+		int j = next_nonblank(L, n, sig + 1);
+		if ((size_t)j < n && line_is(P_SIGNOFF, L[j].s, L[j].n, md))
+			extra = (size_t)j;
+	}
+
+	size_t first = 0;
+	while (first < agent_end && (is_blank(L[first]) || drop[first]))
+		first++;
+	unsigned lineno = 0;
+	for (size_t i = first; i < agent_end; i++) {
+		if (drop[i])
+			continue;
+		if (put_line(&out->agent, L[i]) < 0)
+			goto out;
+		lineno++;
+	}
+	if (signoff < cut)
+		out->signoff = lineno;
+	if (extra < n) {
+		if (put_line(&out->agent, L[extra]) < 0)
+			goto out;
+		out->signoff = ++lineno;
+	}
+	/* ">" lines above the cut are the customer's words wherever they are;
+	 * what is left between the agent's words and the cut is signature. */
+	size_t sig_end = sig < n ? n : cut;
+	for (size_t i = 0; i < cut; i++)
+		if (drop[i] && L[i].n && L[i].s[0] == '>' && put_lines(&out->quoted, L, i, i + 1, 1) < 0)
+			goto out;
+	for (size_t i = agent_end; i < sig_end; i++)
+		if (!(drop[i] && L[i].s[0] == '>') && i != extra &&
+		    put_lines(&out->signature, L, i, i + 1, 0) < 0)
+			goto out;
+	if (sig == n && put_lines(&out->quoted, L, cut, n, 1) < 0)
+		goto out;
+	rc = 0;
+out:
+	pcre2_match_data_free(md);
+	free(drop);
+	free(L);
+	return rc;
+}

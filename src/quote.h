@@ -1,0 +1,39 @@
+/*
+ * quote — split a reply's text into the agent's new words, the quoted
+ * history below or between them, and the signature.
+ *
+ * Recognised history: lines starting with ">", attribution lines ("On …
+ * wrote:", wrapped over two lines, and their German, French, Spanish, Dutch,
+ * Portuguese, Swedish, Polish and Italian forms), Outlook "-----Original
+ * Message-----" and "From: / Sent:" header blocks (also localised) with the
+ * "_____" separator, forwarded-message markers. Recognised signatures: the
+ * "-- " delimiter, mobile footers ("Sent from my iPhone", "Get Outlook for
+ * iOS"), legal disclaimers, and the block under a sign-off line ("Best
+ * regards," + name, title, phone): the sign-off line itself stays with the
+ * agent's words, the block under it does not.
+ *
+ * Patterns are compiled once per process (thread-safe); quote_split is pure.
+ */
+#ifndef TG_QUOTE_H
+#define TG_QUOTE_H
+
+#include <stddef.h>
+#include "sbuf.h"
+
+typedef struct tg_split {
+	sbuf agent;     /* the agent's words, lines as written */
+	sbuf quoted;    /* quoted history, ">" removed: the customer's words */
+	sbuf signature; /* what was cut as signature */
+	unsigned signoff; /* 1-based line of the sign-off in agent, 0 if none */
+} tg_split;
+
+/* Returns 0, or -1 when out of memory. out is zeroed first; free with
+ * quote_split_free() in every case. */
+int quote_split(const char *text, size_t len, tg_split *out);
+void quote_split_free(tg_split *s);
+
+/* Is this one line (no '\n') a sign-off such as "Best regards," or
+ * "Thanks, Raj"? Exposed for the tests and the rewrite. */
+int quote_is_signoff(const char *line, size_t len);
+
+#endif

@@ -1,0 +1,43 @@
+/*
+ * sbuf — the project's one growable byte string.
+ *
+ * An sbuf owns its bytes; they are always NUL-terminated so they can be
+ * handed to C string functions, but may also hold NULs (len is the truth).
+ * Appending may move the data: never keep a pointer into sb->s across an
+ * append. Growth is bounded by sb->max (0 = SIZE_MAX/2): an append that would
+ * pass it fails with -1 and leaves the string unchanged, so callers that feed
+ * untrusted input get a clean error instead of unbounded memory.
+ * Not thread-safe; an sbuf belongs to one message or one caller.
+ */
+#ifndef TG_SBUF_H
+#define TG_SBUF_H
+
+#include <stdarg.h>
+#include <stddef.h>
+
+typedef struct sbuf {
+	char *s;      /* NUL-terminated; NULL until the first append */
+	size_t len;   /* bytes used, not counting the NUL */
+	size_t cap;   /* bytes allocated */
+	size_t max;   /* growth limit; 0 means no limit of our own */
+} sbuf;
+
+#define SBUF_INIT {NULL, 0, 0, 0}
+
+int sbuf_append(sbuf *sb, const char *p, size_t n);
+int sbuf_puts(sbuf *sb, const char *s);
+int sbuf_putc(sbuf *sb, char c);
+int sbuf_printf(sbuf *sb, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+int sbuf_vprintf(sbuf *sb, const char *fmt, va_list ap)
+	__attribute__((format(printf, 2, 0)));
+/* Ensure room for n more bytes; returns -1 past sb->max or on ENOMEM. */
+int sbuf_reserve(sbuf *sb, size_t n);
+void sbuf_reset(sbuf *sb);          /* len = 0, keeps the memory */
+/* Hand the bytes to the caller (who frees them); sb is left empty. */
+char *sbuf_detach(sbuf *sb, size_t *len);
+void sbuf_free(sbuf *sb);
+/* Append s as a JSON string literal, quotes included. */
+int sbuf_json(sbuf *sb, const char *s, size_t n);
+
+#endif

@@ -1,0 +1,213 @@
+/*
+ * check_engine — the whole pipeline on small messages: verdicts and findings
+ * for the seeds' cases, excerpts and lines, rule sets, scope and limits.
+ */
+#include "config.h"
+#include "testutil.h"
+
+#define HDR "From: Raj <raj@acme.example>\nTo: \"Maria Lopez\" <maria@example.net>\nSubject: Re: help\n"
+#define PLAIN HDR "Content-Type: text/plain; charset=utf-8\n\n"
+
+static const struct verdict_case {
+	const char *name, *msg, *action, *rules;
+} cases[] = {
+	{"canonical curt", PLAIN "Nope. Can't work that out this time.\n", "hold",
+	 "greeting closing curt empathy follow-up"},
+	{"courteous", PLAIN "Hi Maria,\n\nI'm sorry the export failed. I've re-run it and the file is attached. "
+	 "Let me know if it looks right.\n\nBest regards,\nRaj\n", "pass", ""},
+	{"name as greeting", PLAIN "Maria,\n\nI'm sorry for the wait. Your order ships today. Let me know "
+	 "if it doesn't arrive.\n\nBest,\nRaj\n", "pass", ""},
+	{"short warm", PLAIN "Hi Lena,\n\nThanks so much, I'm glad that worked! Let me know if anything else "
+	 "comes up.\n\nBest,\nRaj\n", "pass", ""},
+	{"ticket closed", PLAIN "Ticket closed.\n", "hold", "greeting closing curt empathy follow-up"},
+	{"false empathy", PLAIN "Hi Maria,\n\nI know how you feel. The refund is on its way. Let me know if "
+	 "it arrives.\n\nBest,\nRaj\n", "hold", "empathy false-empathy"},
+	{"dismissive", PLAIN "Hi Maria,\n\nAs I already said, the button is on the left. Let me know if you "
+	 "find it.\n\nBest,\nRaj\n", "hold", "empathy dismissive"},
+	{"mild dismissive", PLAIN "Hi Maria,\n\nI'm sorry for the confusion. Obviously the button is on the "
+	 "left. Let me know if you find it.\n\nBest,\nRaj\n", "pass", "dismissive"},
+	{"right kind of no", PLAIN "Hi Maria,\n\nI'm sorry, but we can't refund this order because it was "
+	 "used. What I can do instead is offer a replacement. Let me know.\n\nBest,\nRaj\n", "pass", ""},
+	{"curly apostrophe and wrapped phrase", PLAIN "Hi Maria,\n\nI\xe2\x80\x99m\nsorry about the delay. "
+	 "Your order ships today. Let me know if it doesn't arrive.\n\nBest,\nRaj\n", "pass", ""},
+	{"shouting", PLAIN "Hi Maria,\n\nI'm sorry. PLEASE RESTART THE ROUTER BEFORE CALLING US AGAIN. Let me "
+	 "know.\n\nBest,\nRaj\n", "suggest", "shouting"},
+	{"peppering", PLAIN "Hi Maria,\nWhich browser? Which version? Did you clear the cache? Which page? "
+	 "Any error?\nBest,\nRaj\n", "suggest", "empathy questions follow-up"},
+	{"polite quote under a curt reply", PLAIN "Nope. Can't work that out this time.\n\nOn Mon, 3 Mar 2025 "
+	 "at 10:02, Maria Lopez <maria@example.net> wrote:\n> Hi, I'm so sorry to bother you, I understand "
+	 "if not, because of the rules. Let me know! Thanks so much, best regards\n", "hold",
+	 "greeting closing curt empathy follow-up"},
+	{"angry quote under a kind reply", PLAIN "Hi Maria,\n\nI'm sorry about the double charge; I've "
+	 "refunded it. Let me know if you see it.\n\nBest,\nRaj\n\n> THIS IS RIDICULOUS!!! I know how you "
+	 "feel is not an answer. Calm down yourself.\n", "pass", ""},
+	{"caring words in a signature", PLAIN "Your order shipped today.\n\nBest,\nRaj\n-- \nAcme Support: "
+	 "we're here for you, we understand!\n", "suggest", "greeting empathy follow-up"},
+	{"html only", HDR "Content-Type: text/html; charset=utf-8\n\n<html><body><p>Nope.</p><p>Can't work "
+	 "that out this time.</p><blockquote>I understand, thank you so much</blockquote></body></html>\n",
+	 "hold", "greeting closing curt empathy follow-up"},
+	{"auto-responder rules", HDR "Auto-Submitted: auto-replied\nContent-Type: text/plain\n\nThank you for "
+	 "contacting Acme Support. We have received your request and an agent will reply within one "
+	 "business day.\n", "pass", ""},
+	{"unknown charset", HDR "Content-Type: text/plain; charset=x-klingon\n\nHi Maria,\n\nI'm sorry about "
+	 "that; it is fixed now. Let me know if it happens again.\n\nBest,\nRaj\n", "pass", "charset"},
+	{"windows-1252", HDR "Content-Type: text/plain; charset=windows-1252\nContent-Transfer-Encoding: "
+	 "quoted-printable\n\nHi Maria,\n\nI=92m sorry about the delay. It ships today. Let me know if it "
+	 "doesn=92t arrive.\n\nBest,\nRaj\n", "pass", ""},
+	{"base64", HDR "Content-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: base64\n\n"
+	 "Tm9wZS4gQ2FuJ3Qgd29yayB0aGF0IG91dCB0aGlzIHRpbWUuCg==\n", "hold",
+	 "greeting closing curt empathy follow-up"},
+};
+
+START_TEST(verdicts)
+{
+	const struct verdict_case *c = &cases[_i];
+	tg_policy *p = tu_policy();
+	tg_judgement j;
+	tu_judge(p, c->msg, &j);
+	ck_assert_msg(j.status == TG_OK, "%s: status %s", c->name, tg_status_id(j.status));
+	char got[256];
+	tu_rules(&j.verdict, got, sizeof got);
+	ck_assert_msg(strcmp(policy_action_name(j.verdict.action), c->action) == 0 && strcmp(got, c->rules) == 0,
+		      "%s: got %s [%s] score %d, want %s [%s]", c->name, policy_action_name(j.verdict.action),
+		      got, j.verdict.score, c->action, c->rules);
+	judge_free(&j);
+	policy_unref(p);
+}
+END_TEST
+
+static const tg_finding *finding(const tg_verdict *v, tg_rule_id r)
+{
+	for (size_t i = 0; i < v->nf; i++)
+		if (v->f[i].rule == r)
+			return &v->f[i];
+	return NULL;
+}
+
+START_TEST(excerpt_is_the_sentence_as_written)
+{
+	tg_policy *p = tu_policy();
+	tg_judgement j;
+	tu_judge(p, PLAIN "Hi Maria,\n\nThe export is done.\nI know how you feel\xe2\x80\x94it\xe2\x80\x99s slow.\n", &j);
+	const tg_finding *f = finding(&j.verdict, R_FALSE_EMPATHY);
+	ck_assert_ptr_nonnull(f);
+	ck_assert_uint_eq(f->line, 4);
+	ck_assert_int_eq(f->ex_len, (int)strlen("I know how you feel\xe2\x80\x94it\xe2\x80\x99s slow."));
+	ck_assert(memcmp(j.reply.agent + f->ex_off, "I know how you feel\xe2\x80\x94it\xe2\x80\x99s slow.", f->ex_len) == 0);
+	f = finding(&j.verdict, R_GREETING);
+	ck_assert_ptr_null(f);
+	judge_free(&j);
+	policy_unref(p);
+}
+END_TEST
+
+START_TEST(customer_name_from_encoded_to)
+{
+	tg_policy *p = tu_policy();
+	tg_judgement j;
+	tu_judge(p, "From: a@acme.example\nTo: =?UTF-8?Q?Jos=C3=A9_N=C3=BA=C3=B1ez?= <jose@example.es>\n\nHola Jos\xc3\xa9,\n", &j);
+	ck_assert_str_eq(j.mail.customer, "Jos\xc3\xa9 N\xc3\xba\xc3\xb1" "ez");
+	judge_free(&j);
+	policy_unref(p);
+}
+END_TEST
+
+START_TEST(statuses_for_unjudgeable_input)
+{
+	tg_policy *p = tu_policy();
+	tg_judgement j;
+	tu_judge(p, "this is not an email at all, just text\n", &j);
+	ck_assert_int_eq(j.status, TG_PARSE_ERROR);
+	judge_free(&j);
+	tu_judge(p, HDR "Content-Type: application/pdf\nContent-Transfer-Encoding: base64\n\nJVBERi0=\n", &j);
+	ck_assert_int_eq(j.status, TG_NO_TEXT);
+	judge_free(&j);
+	/* 30 nested multiparts: refused before libetpan recurses into them */
+	sbuf m = SBUF_INIT;
+	sbuf_puts(&m, HDR);
+	for (int d = 0; d < 30; d++)
+		sbuf_printf(&m, "Content-Type: multipart/mixed; boundary=\"b%d\"\n\n--b%d\n", d, d);
+	sbuf_puts(&m, "Content-Type: text/plain\n\nNope.\n");
+	tu_judge(p, m.s, &j);
+	ck_assert_int_eq(j.status, TG_TOO_DEEP);
+	judge_free(&j);
+	sbuf_free(&m);
+	/* larger than max_message_size */
+	sbuf_puts(&m, PLAIN);
+	while (m.len <= p->limits.max_message_size)
+		sbuf_puts(&m, "Hello there, this line pads the message past the limit.\n");
+	tu_judge(p, m.s, &j);
+	ck_assert_int_eq(j.status, TG_TOO_BIG);
+	judge_free(&j);
+	sbuf_free(&m);
+	policy_unref(p);
+}
+END_TEST
+
+START_TEST(out_of_scope_is_not_judged)
+{
+	char err[512];
+	tg_policy *def = tu_policy(), *p;
+	/* the default rules with a scope that gates only help@acme.example */
+	sbuf text = SBUF_INIT;
+	char path[4096];
+	ck_assert_int_eq(tu_read(tu_path("conf/policy.conf", path, sizeof path), &text), 0);
+	char *scope = strstr(text.s, "senders = [ ];");
+	ck_assert_ptr_nonnull(scope);
+	memcpy(scope, "senders = [\"\"];", 15);  /* same length; an entry with no '@' */
+	p = policy_load_string(text.s, "t.conf", err, sizeof err);
+	ck_assert_ptr_null(p);
+	ck_assert_ptr_nonnull(strstr(err, "neither an address nor an @domain"));
+	sbuf_free(&text);
+
+	p = policy_load_string("rules = { greeting = { enabled = false; }; closing = { enabled = false; };"
+		"curt = { refusals = [ \"nope\" ]; }; empathy = { enabled = false; };"
+		"false-empathy = { enabled = false; }; over-apology = { enabled = false; };"
+		"dismissive = { enabled = false; }; follow-up = { enabled = false; }; };"
+		"scope = { senders = [ \"help@acme.example\" ]; };", "t.conf", err, sizeof err);
+	ck_assert_msg(p != NULL, "%s", err);
+	tg_judgement j;
+	tu_judge(p, "From: raj@acme.example\nTo: m@example.net\n\nNope.\n", &j);
+	ck_assert_int_eq(j.in_scope, 0);
+	judge_free(&j);
+	tu_judge(p, "From: Help <help@acme.example>\nTo: m@example.net\n\nNope.\n", &j);
+	ck_assert_int_eq(j.in_scope, 1);
+	ck_assert_int_eq(j.verdict.action, TG_HOLD);
+	judge_free(&j);
+	policy_unref(p);
+	policy_unref(def);
+}
+END_TEST
+
+START_TEST(thresholds_map_scores)
+{
+	tg_policy *p = tu_policy();
+	const tg_ruleset *rs = &p->set[0];
+	ck_assert_int_eq(engine_action_for(rs, 0), TG_PASS);
+	ck_assert_int_eq(engine_action_for(rs, 2), TG_PASS);
+	ck_assert_int_eq(engine_action_for(rs, 3), TG_SUGGEST);
+	ck_assert_int_eq(engine_action_for(rs, 7), TG_SUGGEST);
+	ck_assert_int_eq(engine_action_for(rs, 8), TG_HOLD);
+	ck_assert_int_eq(engine_action_for(rs, 1000), TG_HOLD);  /* reject is off */
+	policy_unref(p);
+}
+END_TEST
+
+int main(void)
+{
+	judge_init();
+	Suite *s = suite_create("engine");
+	TCase *tc = tcase_create("judge");
+	tcase_add_loop_test(tc, verdicts, 0, (int)(sizeof cases / sizeof cases[0]));
+	tcase_add_test(tc, excerpt_is_the_sentence_as_written);
+	tcase_add_test(tc, customer_name_from_encoded_to);
+	tcase_add_test(tc, statuses_for_unjudgeable_input);
+	tcase_add_test(tc, out_of_scope_is_not_judged);
+	tcase_add_test(tc, thresholds_map_scores);
+	suite_add_tcase(s, tc);
+	SRunner *sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? 1 : 0;
+}

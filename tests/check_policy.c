@@ -1,0 +1,140 @@
+/*
+ * check_policy — loading the policy: the default loads; every kind of bad
+ * policy is refused with "name:line: message" naming what is wrong.
+ */
+#include "config.h"
+#include "testutil.h"
+
+/* A minimal valid policy body: every rule that needs phrases has one. */
+#define BASE_A \
+	"greeting = { phrases = [ \"hi\" ]; };\n" \
+	"closing = { phrases = [ \"best\" ]; };\n" \
+	"false-empathy = { phrases = [ \"i know how you feel\" ]; };\n" \
+	"over-apology = { phrases = [ \"sorry\" ]; };\n" \
+	"dismissive = { phrases = [ \"calm down\" ]; };\n" \
+	"follow-up = { phrases = [ \"let me know\" ]; };\n"
+#define CURT_OK "curt = { refusals = [ \"nope\" ]; };\n"
+#define EMPATHY_OK "empathy = { phrases = [ \"sorry\" ]; };\n"
+#define BASE_RULES BASE_A CURT_OK EMPATHY_OK
+
+static const struct bad {
+	const char *text;
+	const char *want;   /* expected error, after "t.conf:" */
+} bad[] = {
+	{"rules = {\n" BASE_RULES "};\nbogus = 1;\n", "11: unknown key \"bogus\""},
+	{"rules = {\n" BASE_RULES "greetings = { };\n};\n", "10: unknown rule \"greetings\""},
+	{"rules = {\n" BASE_RULES "shouting = { caps_ratio = 2.0; };\n};\n", "10: rules.shouting.caps_ratio = 2 is out of range"},
+	{"rules = {\n" BASE_RULES "questions = { max_questions = \"three\"; };\n};\n", "10: rules.questions.max_questions must be a whole number"},
+	{"rules = {\n" BASE_A EMPATHY_OK "curt = { refusals = [ \"nope\" ]; weight = 2.5; };\n};\n", "9: rules.curt.weight must be a whole number"},
+	{"rules = {\n" BASE_A EMPATHY_OK "curt = { refusals = [ \"nope\" ]; floor = \"delete\"; };\n};\n", "9: rules.curt.floor: unknown value"},
+	{"rules = {\n" BASE_A EMPATHY_OK "curt = { refusals = [ \"nope\" ]; severity = \"huge\"; };\n};\n", "9: rules.curt.severity: unknown value"},
+	{"rules = {\n" BASE_A CURT_OK "empathy = { enabled = 1; };\n};\n", "9: rules.empathy.enabled must be true or false"},
+	{"rules = {\n" BASE_A CURT_OK "empathy = { phrases = [ \"/so(rry/\" ]; };\n};\n", "9: rules.empathy.phrases: bad pattern \"/so(rry/\""},
+	{"rules = {\n" BASE_A CURT_OK "empathy = { phrases = ( \"ok\", 3 ); };\n};\n", "9: rules.empathy.phrases: every entry must be a string"},
+	{"rules = {\n" BASE_A CURT_OK "empathy = { phrases = [ \"  \" ]; };\n};\n", "9: rules.empathy.phrases: empty phrase"},
+	{"rules = {\n" BASE_A CURT_OK "empathy = { phrases = [ ]; };\n};\n", "enabled but phrases is empty"},
+	{"rules = {\n" BASE_A CURT_OK "empathy = { phrases = \"sorry\"; };\n};\n", "9: rules.empathy.phrases must be a list of strings"},
+	{"rules = {\n" BASE_RULES "};\nthresholds = { suggest = 8; hold = 3; };\n", "11: impossible thresholds in rule set \"default\": hold = 3 must be above suggest = 8"},
+	{"rules = {\n" BASE_RULES "};\nthresholds = { hold = 0; };\n", "11: thresholds.hold = 0 would apply to every message"},
+	{"rules = {\n" BASE_RULES "};\nthresholds = { pass = 1; };\n", "11: unknown key \"thresholds.pass\""},
+	{"rules = {\n" BASE_RULES "};\nscope = { senders = [ \"example.com\" ]; };\n", "11: scope.senders: \"example.com\" is neither an address nor an @domain"},
+	{"rules = {\n" BASE_RULES "};\nlimits = { max_depth = 1000; };\n", "11: limits.max_depth = 1000 is out of range"},
+	{"rules = {\n" BASE_RULES "};\nlimits = { max_size = 1; };\n", "11: unknown key \"limits.max_size\""},
+	{"rules = {\n" BASE_RULES "};\nrulesets = ( { name = \"auto\"; } );\n", "11: rule set \"auto\" needs match"},
+	{"rules = {\n" BASE_RULES "};\nrulesets = ( { name = \"auto\"; match = ( { header = \"X\"; pattern = \"(\"; } ); } );\n", "11: bad pattern \"(\""},
+	{"rules = {\n" BASE_RULES "};\nrulesets = ( { name = \"a\"; match = ( { header = \"X\"; pattern = \".\"; } ); rules = { curt = { bogus = 1; }; }; } );\n", "11: unknown key \"rulesets.[].rules.curt.bogus\""},
+	{"rules = {\n" BASE_RULES "};\nrulesets = ( { name = \"a\"; match = ( { header = \"X\"; pattern = \".\"; } ); }, { name = \"a\"; match = ( { header = \"Y\"; pattern = \".\"; } ); } );\n", "11: rule set name \"a\" is used twice"},
+	{"rules = {\n" BASE_RULES "};\nthresholds = { suggest = ; };\n", "11: syntax error"},
+	{"thresholds = { suggest = 3; };\n", "1: no rules = { ... }; group"},
+};
+
+START_TEST(bad_policy_refused)
+{
+	char err[1024];
+	tg_policy *p = policy_load_string(bad[_i].text, "t.conf", err, sizeof err);
+	ck_assert_msg(p == NULL, "case %d loaded", _i);
+	ck_assert_msg(strncmp(err, "t.conf:", 7) == 0, "case %d: no file name: %s", _i, err);
+	ck_assert_msg(strstr(err, bad[_i].want) != NULL, "case %d: got \"%s\", want \"%s\"", _i, err, bad[_i].want);
+}
+END_TEST
+
+START_TEST(default_policy_loads)
+{
+	tg_policy *p = tu_policy();
+	ck_assert_uint_eq(p->nset, 2);
+	ck_assert_str_eq(p->set[0].name, "default");
+	ck_assert_str_eq(p->set[1].name, "auto-responder");
+	ck_assert_int_eq(p->set[0].rule[R_CURT].floor, TG_HOLD);
+	ck_assert_int_eq(p->set[0].threshold[TG_HOLD], 8);
+	ck_assert_int_eq(p->set[1].rule[R_FOLLOW_UP].enabled, 0);
+	ck_assert_int_eq(p->set[1].rule[R_GREETING].weight, 1);
+	ck_assert_int_eq(p->set[1].rule[R_CURT].weight, p->set[0].rule[R_CURT].weight);
+	ck_assert_uint_gt(matcher_count(p->matcher), 300);
+	policy_unref(p);
+}
+END_TEST
+
+START_TEST(missing_file_named)
+{
+	char err[1024];
+	ck_assert_ptr_null(policy_load("/nonexistent/policy.conf", err, sizeof err));
+	ck_assert_ptr_nonnull(strstr(err, "/nonexistent/policy.conf:0: cannot read the policy file"));
+}
+END_TEST
+
+START_TEST(ruleset_selected_by_header)
+{
+	tg_policy *p = tu_policy();
+	const char *n1[] = {"From", "Auto-Submitted"}, *v1[] = {"a@b", "auto-replied"};
+	const char *v2[] = {"a@b", "no"};
+	ck_assert_str_eq(policy_select(p, n1, v1, 2)->name, "auto-responder");
+	ck_assert_str_eq(policy_select(p, n1, v2, 2)->name, "default");
+	policy_unref(p);
+}
+END_TEST
+
+START_TEST(scope_senders_and_skipped_domains)
+{
+	char err[512];
+	tg_policy *p = policy_load_string("rules = {\n" BASE_RULES "};\n"
+		"scope = { senders = [ \"help@acme.example\", \"@support.acme.example\" ];\n"
+		"  skip_recipient_domains = [ \"acme.example\" ]; };\n", "t.conf", err, sizeof err);
+	ck_assert_msg(p != NULL, "%s", err);
+	const char *ext[] = {"maria@example.net"}, *internal[] = {"bob@acme.example"};
+	const char *mixed[] = {"bob@acme.example", "maria@example.net"};
+	ck_assert(policy_in_scope(p, "help@acme.example", ext, 1));
+	ck_assert(policy_in_scope(p, "raj@SUPPORT.acme.example", ext, 1));
+	ck_assert(!policy_in_scope(p, "sales@acme.example", ext, 1));
+	ck_assert(!policy_in_scope(p, "help@acme.example", internal, 1));
+	ck_assert(policy_in_scope(p, "help@acme.example", mixed, 2));
+	policy_unref(p);
+}
+END_TEST
+
+START_TEST(refcount_keeps_policy_alive)
+{
+	tg_policy *p = tu_policy();
+	tg_policy *q = policy_ref(p);
+	policy_unref(p);
+	ck_assert_str_eq(q->set[0].name, "default");  /* still valid: one reference left */
+	policy_unref(q);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("policy");
+	TCase *tc = tcase_create("load");
+	tcase_add_loop_test(tc, bad_policy_refused, 0, (int)(sizeof bad / sizeof bad[0]));
+	tcase_add_test(tc, default_policy_loads);
+	tcase_add_test(tc, missing_file_named);
+	tcase_add_test(tc, ruleset_selected_by_header);
+	tcase_add_test(tc, scope_senders_and_skipped_domains);
+	tcase_add_test(tc, refcount_keeps_policy_alive);
+	suite_add_tcase(s, tc);
+	SRunner *sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? 1 : 0;
+}

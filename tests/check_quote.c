@@ -1,0 +1,238 @@
+/* check_quote — unit tests for splitting a reply into the agent's words,
+ * quoted history and signature (src/quote.c). */
+#include "config.h"
+#include <check.h>
+#include "quote.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define STR(sb) ((sb).s ? (sb).s : "")
+
+static const struct {
+	const char *name, *text;
+	const char *agent;       /* exact */
+	const char *quoted;      /* exact; NULL: not checked */
+	const char *sig_has;     /* must occur in signature; NULL: not checked */
+	unsigned signoff;
+} cases[] = {
+	{ "no history", "Hi Maria,\n\nYour order shipped today.\n",
+	  "Hi Maria,\n\nYour order shipped today.\n", "", NULL, 0 },
+	{ "> lines between answers", "Sure.\n> old line\n>> older\nMore text here.\n",
+	  "Sure.\nMore text here.\n", "old line\nolder\n", NULL, 0 },
+	{ "on wrote", "Your refund is on its way.\n\nOn Mon, 3 Mar 2025 at 10:02, "
+	  "Maria Lopez <maria@example.net> wrote:\nWhere is my refund?\n",
+	  "Your refund is on its way.\n", "On Mon, 3 Mar 2025 at 10:02, Maria Lopez "
+	  "<maria@example.net> wrote:\nWhere is my refund?\n", NULL, 0 },
+	{ "on wrote, > quote", "Your refund is on its way.\n\nOn Mon, 3 Mar 2025 at "
+	  "10:02, Maria Lopez <maria@example.net> wrote:\n> Where is my refund?\n> Maria\n",
+	  "Your refund is on its way.\n", NULL, NULL, 0 },
+	{ "attribution wrapped", "Your refund is on its way.\n\nOn Mon, 3 Mar 2025 at "
+	  "10:02, Maria Lopez\n<maria@example.net> wrote:\n\nWhere is my refund?\n",
+	  "Your refund is on its way.\n", "On Mon, 3 Mar 2025 at 10:02, Maria Lopez\n"
+	  "<maria@example.net> wrote:\n\nWhere is my refund?\n", NULL, 0 },
+	{ "attribution wrapped, > quote", "Done.\n\nOn Mon, 3 Mar 2025 at 10:02, Maria "
+	  "Lopez\n<maria@example.net> wrote:\n> Where is my refund?\n", "Done.\n", NULL, NULL, 0 },
+	{ "french", "C'est fait.\n\nLe lun. 3 mars 2025 \xc3\xa0 10:02, Maria <m@x.fr> "
+	  "a \xc3\xa9" "crit :\n> O\xc3\xb9 est mon remboursement ?\n", "C'est fait.\n",
+	  NULL, NULL, 0 },
+	{ "spanish", "Hecho.\n\nEl lun, 3 mar 2025 a las 10:02, Maria (<m@x.es>) "
+	  "escribi\xc3\xb3:\n> \xc2\xbf" "D\xc3\xb3nde est\xc3\xa1?\n", "Hecho.\n", NULL, NULL, 0 },
+	{ "interleaved", "Hi Maria,\n\nOn Mon, 3 Mar 2025 at 10:02, Maria Lopez "
+	  "<maria@example.net> wrote:\n> Where is my refund?\n\nIt was issued yesterday."
+	  "\n\n> And the invoice?\n\nAttached.\n",
+	  "Hi Maria,\n\n\nIt was issued yesterday.\n\n\nAttached.\n",
+	  "Where is my refund?\nAnd the invoice?\n", NULL, 0 },
+	{ "original message", "Fixed now.\n\n-----Original Message-----\nFrom: Maria\n"
+	  "Sent: Monday\nSubject: help\n\nIt is broken.\n", "Fixed now.\n",
+	  "-----Original Message-----\nFrom: Maria\nSent: Monday\nSubject: help\n\n"
+	  "It is broken.\n", NULL, 0 },
+	{ "outlook header block", "Fixed now.\n\nFrom: Maria Lopez <maria@example.net>\n"
+	  "Sent: Monday, March 3, 2025 10:02 AM\nTo: Support <support@acme.com>\n"
+	  "Subject: Broken\n\nIt is broken.\n", "Fixed now.\n",
+	  "From: Maria Lopez <maria@example.net>\nSent: Monday, March 3, 2025 10:02 AM\n"
+	  "To: Support <support@acme.com>\nSubject: Broken\n\nIt is broken.\n", NULL, 0 },
+	{ "german header block", "Erledigt.\n\nVon: Maria Lopez <maria@example.net>\n"
+	  "Gesendet: Montag, 3. M\xc3\xa4rz 2025 10:02\nAn: Support\nBetreff: Kaputt\n\n"
+	  "Es ist kaputt.\n", "Erledigt.\n", NULL, NULL, 0 },
+	{ "underscore separator", "Fixed now.\n\n________________________________\n"
+	  "From: Maria Lopez <maria@example.net>\nSent: Monday\nTo: Support\n"
+	  "Subject: Broken\n\nIt is broken.\n", "Fixed now.\n",
+	  "________________________________\nFrom: Maria Lopez <maria@example.net>\n"
+	  "Sent: Monday\nTo: Support\nSubject: Broken\n\nIt is broken.\n", NULL, 0 },
+	{ "forwarded", "See below.\n\n---------- Forwarded message ---------\nFrom: Maria "
+	  "<m@x.net>\nDate: Mon, 3 Mar 2025\nSubject: Broken\n\nIt is broken.\n",
+	  "See below.\n", NULL, NULL, 0 },
+	{ "begin forwarded", "See below.\n\nBegin forwarded message:\n\nFrom: Maria "
+	  "<m@x.net>\nSubject: Broken\n\nIt is broken.\n", "See below.\n",
+	  "Begin forwarded message:\n\nFrom: Maria <m@x.net>\nSubject: Broken\n\n"
+	  "It is broken.\n", NULL, 0 },
+	{ "from: in a sentence", "From: the billing team. They will call.\n",
+	  "From: the billing team. They will call.\n", "", NULL, 0 },
+	{ "crlf", "Done.\r\n\r\nOn Mon, Maria <m@x.net> wrote:\r\nold\r\n", "Done.\n",
+	  "On Mon, Maria <m@x.net> wrote:\nold\n", NULL, 0 },
+	{ "-- signature", "Your order shipped.\n\n-- \nWe care about you deeply!\n"
+	  "Acme Support\n", "Your order shipped.\n", "", "We care about you deeply!\n", 0 },
+	{ "sent from my iphone", "Your order shipped.\n\nSent from my iPhone\n",
+	  "Your order shipped.\n", "", "Sent from my iPhone\n", 0 },
+	{ "disclaimer", "Your order shipped.\n\nCONFIDENTIALITY NOTICE: This email is "
+	  "intended only for the recipient.\nIf you are not the intended recipient, "
+	  "delete it. We value your privacy.\n", "Your order shipped.\n", "",
+	  "We value your privacy.", 0 },
+	{ "disclaimer sentence", "Your order shipped.\n\nThis email and any attachments "
+	  "are confidential.\n", "Your order shipped.\n", "", "are confidential.", 0 },
+	{ "sign-off block", "Your order shipped today.\n\nBest regards,\nRaj Patel\n"
+	  "Support Engineer\nAcme Inc.\n+1 555 0100\n",
+	  "Your order shipped today.\n\nBest regards,\n", "",
+	  "Raj Patel\nSupport Engineer\nAcme Inc.\n+1 555 0100\n", 3 },
+	{ "best, raj", "Hi Maria,\n\nYour order shipped today and should arrive on "
+	  "Friday.\n\nBest,\nRaj\n", "Hi Maria,\n\nYour order shipped today and should "
+	  "arrive on Friday.\n\nBest,\n", "", "Raj\n", 5 },
+	{ "sign-off, blank, name", "We fixed it.\n\nKind regards,\n\nRaj Patel\nAcme\n",
+	  "We fixed it.\n\nKind regards,\n", "", "Raj Patel\nAcme\n", 3 },
+	{ "sign-off with name", "We fixed it.\n\nThanks, Raj\n",
+	  "We fixed it.\n\nThanks, Raj\n", "", NULL, 3 },
+	{ "german sign-off", "Wir haben es behoben.\n\nMit freundlichen Gr\xc3\xbc\xc3\x9f" "en\n"
+	  "Raj Patel\nAcme GmbH\n", "Wir haben es behoben.\n\nMit freundlichen "
+	  "Gr\xc3\xbc\xc3\x9f" "en\n", "", "Raj Patel\nAcme GmbH\n", 3 },
+	{ "thanks! then news", "Thanks!\nYour order shipped today.\nRaj\n",
+	  "Thanks!\nYour order shipped today.\nRaj\n", "", NULL, 0 },
+	{ "sign-off then a sentence", "We fixed it.\n\nThanks,\nRaj\nSorry for the "
+	  "trouble, this will not happen again.\n", "We fixed it.\n\nThanks,\nRaj\n"
+	  "Sorry for the trouble, this will not happen again.\n", "", NULL, 0 },
+	{ "sign-off under --", "Your order shipped.\n\n-- \nBest regards,\nRaj\n",
+	  "Your order shipped.\nBest regards,\n", "", "Raj\n", 2 },
+	{ "empty", "", "", "", NULL, 0 },
+};
+
+START_TEST(test_split)
+{
+	tg_split s;
+	const char *t = cases[_i].text;
+	ck_assert_int_eq(quote_split(t, strlen(t), &s), 0);
+	ck_assert_msg(!strcmp(STR(s.agent), cases[_i].agent), "%s: agent [%s] want [%s]",
+		      cases[_i].name, STR(s.agent), cases[_i].agent);
+	if (cases[_i].quoted)
+		ck_assert_msg(!strcmp(STR(s.quoted), cases[_i].quoted), "%s: quoted [%s] "
+			      "want [%s]", cases[_i].name, STR(s.quoted), cases[_i].quoted);
+	if (cases[_i].sig_has)
+		ck_assert_msg(strstr(STR(s.signature), cases[_i].sig_has), "%s: signature "
+			      "[%s] lacks [%s]", cases[_i].name, STR(s.signature), cases[_i].sig_has);
+	ck_assert_msg(s.signoff == cases[_i].signoff, "%s: signoff %u want %u",
+		      cases[_i].name, s.signoff, cases[_i].signoff);
+	quote_split_free(&s);
+}
+END_TEST
+
+START_TEST(test_signoff_line)
+{
+	/* signoff is the line number in agent, and that line is the sign-off. */
+	const char *t = "Hello,\n\nDone.\nAll good now.\n\nCheers!\nRaj\n";
+	tg_split s;
+	ck_assert_int_eq(quote_split(t, strlen(t), &s), 0);
+	ck_assert_str_eq(s.agent.s, "Hello,\n\nDone.\nAll good now.\n\nCheers!\n");
+	ck_assert_uint_eq(s.signoff, 6);
+	const char *l = s.agent.s;
+	for (unsigned i = 1; i < s.signoff; i++)
+		l = strchr(l, '\n') + 1;
+	ck_assert_int_eq(strncmp(l, "Cheers!\n", 8), 0);
+	quote_split_free(&s);
+}
+END_TEST
+
+static const struct {
+	const char *line;
+	int yes;
+} signoffs[] = {
+	{ "Best regards,", 1 }, { "best regards", 1 }, { "  Best regards,  ", 1 },
+	{ "Thanks, Raj", 1 }, { "Thanks Raj!", 1 }, { "Best regards, Raj Patel", 1 },
+	{ "Cheers!", 1 }, { "Thanks", 1 }, { "Thank you!", 1 }, { "Regards", 1 },
+	{ "Kind regards, Dr. Raj", 1 }, { "Have a great day!", 1 }, { "Take care,", 1 },
+	{ "Mit freundlichen Gr\xc3\xbc\xc3\x9f" "en", 1 }, { "Cordialement,", 1 },
+	{ "Saludos cordiales,", 1 },
+	{ "Thanks for your patience while we fix this.", 0 },
+	{ "Best of all, the update is free.", 0 },
+	{ "Thanks again for your order", 0 },
+	{ "Thanks, raj", 0 },          /* a name is capitalised */
+	{ "Cheers mate", 0 },
+	{ "Regards to your team, and welcome aboard", 0 },
+	{ "Thanks, Raj, Acme, Support, Team, Extra", 0 },
+	{ "", 0 },
+};
+
+START_TEST(test_is_signoff)
+{
+	const char *l = signoffs[_i].line;
+	ck_assert_msg(quote_is_signoff(l, strlen(l)) == signoffs[_i].yes,
+		      "[%s] want %d", l, signoffs[_i].yes);
+}
+END_TEST
+
+START_TEST(test_is_signoff_len)
+{
+	/* Only len bytes count; the rest of the buffer is not the line. */
+	const char *l = "Best regards, and see the attached invoice for details.";
+	ck_assert_int_eq(quote_is_signoff(l, 13), 1);
+	ck_assert_int_eq(quote_is_signoff(l, strlen(l)), 0);
+}
+END_TEST
+
+/* Regressions: cases src/ once got wrong, kept so they stay fixed. */
+static const struct {
+	const char *name, *text, *agent, *quoted_has;
+} regressions[] = {
+	/* P_ATTRIB wants the verb at the end of the line. */
+	{ "german attribution", "Erledigt.\n\nAm 03.03.2025 um 10:02 schrieb Maria Lopez "
+	  "<maria@example.net>:\n> Wo ist meine Erstattung?\n", "Erledigt.\n",
+	  "Wo ist meine Erstattung?\n" },
+	{ "dutch attribution", "Klaar.\n\nOp ma 3 mrt 2025 om 10:02 schreef Maria Lopez "
+	  "<maria@example.net>:\n\nWaar?\n", "Klaar.\n", "Waar?\n" },
+	{ "polish attribution", "Gotowe.\n\npon., 3 mar 2025 o 10:02 Maria Lopez "
+	  "<maria@example.net> napisa\xc5\x82(a):\n\nGdzie?\n", "Gotowe.\n", "Gdzie?\n" },
+	/* "> " lines below the agent's last line go to signature, not quoted. */
+	{ "top-posted > quote", "Your refund is on its way.\n\nOn Mon, 3 Mar 2025 at 10:02, "
+	  "Maria Lopez <maria@example.net> wrote:\n> Where is my refund?\n> Maria\n",
+	  "Your refund is on its way.\n", "Where is my refund?\nMaria\n" },
+	{ "trailing > quote", "Sure, done.\n\n> Can you help?\n", "Sure, done.\n",
+	  "Can you help?\n" },
+};
+
+START_TEST(test_regressions)
+{
+	tg_split s;
+	ck_assert_int_eq(quote_split(regressions[_i].text, strlen(regressions[_i].text), &s), 0);
+	ck_assert_msg(!strcmp(STR(s.agent), regressions[_i].agent), "%s: agent [%s]",
+		      regressions[_i].name, STR(s.agent));
+	ck_assert_msg(strstr(STR(s.quoted), regressions[_i].quoted_has), "%s: quoted [%s]",
+		      regressions[_i].name, STR(s.quoted));
+	ck_assert_msg(!strstr(STR(s.signature), regressions[_i].quoted_has), "%s: signature "
+		      "[%s]", regressions[_i].name, STR(s.signature));
+	quote_split_free(&s);
+}
+END_TEST
+
+#define NROWS(a) (int)(sizeof a / sizeof a[0])
+
+static Suite *quote_suite(void)
+{
+	Suite *s = suite_create("quote");
+	TCase *tc = tcase_create("core");
+	tcase_add_loop_test(tc, test_split, 0, NROWS(cases));
+	tcase_add_test(tc, test_signoff_line);
+	tcase_add_loop_test(tc, test_is_signoff, 0, NROWS(signoffs));
+	tcase_add_test(tc, test_is_signoff_len);
+	suite_add_tcase(s, tc);
+	TCase *kb = tcase_create("regressions");
+	tcase_add_loop_test(kb, test_regressions, 0, NROWS(regressions));
+	suite_add_tcase(s, kb);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(quote_suite());
+	srunner_run_all(sr, CK_NORMAL);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
