@@ -304,7 +304,8 @@ int matcher_scan(const tg_matcher *m, tg_scratch *s, const char *text, size_t le
 			off = ov[1] > ov[0] ? ov[1] : ov[0] + 1;
 		}
 	}
-	qsort(out->v, out->n, sizeof *out->v, hit_cmp);
+	if (out->n > 1)
+		qsort(out->v, out->n, sizeof *out->v, hit_cmp);
 	/* Hyperscan reports every end of a match: keep one hit per (list, start). */
 	size_t k = 0;
 	for (size_t i = 0; i < out->n; i++)
