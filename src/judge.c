@@ -11,34 +11,13 @@ void judge_init(void)
 	html_init();
 }
 
-/* The address inside "Name <addr>" (or the value itself), into buf. */
-static const char *bare_address(const char *v, char *buf, size_t n)
+/* The envelope when there is one; otherwise From, To and Cc. */
+static int in_scope(const tg_policy *p, const tg_message *m, const tg_envelope *env)
 {
-	const char *lt = strrchr(v, '<'), *gt = lt ? strchr(lt, '>') : NULL;
-	size_t len = lt && gt ? (size_t)(gt - lt - 1) : strlen(v);
-	const char *s = lt && gt ? lt + 1 : v;
-	while (len && (*s == ' ' || *s == '\t')) { s++; len--; }
-	while (len && (s[len - 1] == ' ' || s[len - 1] == '\t')) len--;
-	if (len >= n)
-		len = n - 1;
-	memcpy(buf, s, len);
-	buf[len] = '\0';
-	return buf;
-}
-
-static int scope_from_headers(const tg_policy *p, const tg_message *m, const tg_envelope *env)
-{
-	char from[320], to[320];
-	const char *sender = env && env->sender ? env->sender : NULL;
-	if (sender == NULL && message_header(m, "From"))
-		sender = bare_address(message_header(m, "From"), from, sizeof from);
+	const char *sender = env && env->sender ? env->sender : m->from;
 	if (env && env->rcpts)
 		return policy_in_scope(p, sender, env->rcpts, env->nrcpt);
-	const char *rcpt[1];
-	size_t n = 0;
-	if (message_header(m, "To"))
-		rcpt[n++] = bare_address(message_header(m, "To"), to, sizeof to);
-	return policy_in_scope(p, sender, rcpt, n);
+	return policy_in_scope(p, sender, (const char *const *)m->rcpts, m->nrcpt);
 }
 
 int judge_message(tg_policy *p, tg_scratch *scratch, const char *raw, size_t len,
@@ -51,7 +30,7 @@ int judge_message(tg_policy *p, tg_scratch *scratch, const char *raw, size_t len
 		return -1;
 	if (j->status != TG_OK && j->status != TG_NO_TEXT)
 		return 0;
-	j->in_scope = scope_from_headers(p, &j->mail, env);
+	j->in_scope = in_scope(p, &j->mail, env);
 	if (!j->in_scope || j->status != TG_OK)
 		return 0;
 	if (quote_split(j->mail.text, j->mail.text_len, &j->split) < 0)

@@ -180,31 +180,69 @@ const char *message_header(const tg_message *m, const char *name)
 	return NULL;
 }
 
-/* The display name of the first To mailbox, from the raw header. */
-static char *customer_name(const char *raw, size_t len)
+static int addr_push(tg_message *m, const char *a)
+{
+	char **v = realloc(m->rcpts, (m->nrcpt + 1) * sizeof *v);
+	if (v == NULL)
+		return -1;
+	m->rcpts = v;
+	if ((v[m->nrcpt] = strdup(a)) == NULL)
+		return -1;
+	m->nrcpt++;
+	return 0;
+}
+
+/* Mailboxes of an address list, groups included, appended to m->rcpts;
+ * the first one with a display name names the customer. */
+static int addr_list(tg_message *m, struct mailimf_address_list *al)
+{
+	for (clistiter *a = al ? clist_begin(al->ad_list) : NULL; a; a = clist_next(a)) {
+		struct mailimf_address *ad = clist_content(a);
+		clist *boxes = NULL;
+		struct mailimf_mailbox *one = NULL;
+		if (ad->ad_type == MAILIMF_ADDRESS_MAILBOX)
+			one = ad->ad_data.ad_mailbox;
+		else if (ad->ad_data.ad_group && ad->ad_data.ad_group->grp_mb_list)
+			boxes = ad->ad_data.ad_group->grp_mb_list->mb_list;
+		for (clistiter *b = boxes ? clist_begin(boxes) : NULL; one || b; b = b ? clist_next(b) : NULL) {
+			struct mailimf_mailbox *mb = one ? one : clist_content(b);
+			one = NULL;
+			if (mb->mb_addr_spec && addr_push(m, mb->mb_addr_spec) < 0)
+				return -1;
+			if (m->customer == NULL && mb->mb_display_name && *mb->mb_display_name &&
+			    (m->customer = header_decode(mb->mb_display_name, strlen(mb->mb_display_name))) == NULL)
+				return -1;
+			if (b == NULL)
+				break;
+		}
+	}
+	return 0;
+}
+
+/* The From address, every To and Cc address, and the customer's name. */
+static int addresses_read(const char *raw, size_t len, tg_message *m)
 {
 	size_t idx = 0;
 	struct mailimf_fields *f = NULL;
-	char *name = NULL;
+	int rc = 0;
 	if (mailimf_fields_parse(raw, len, &idx, &f) != MAILIMF_NO_ERROR || f == NULL)
-		return NULL;
-	for (clistiter *it = clist_begin(f->fld_list); it && !name; it = clist_next(it)) {
+		return 0;
+	for (clistiter *it = clist_begin(f->fld_list); it && rc == 0; it = clist_next(it)) {
 		struct mailimf_field *fld = clist_content(it);
-		if (fld->fld_type != MAILIMF_FIELD_TO || fld->fld_data.fld_to == NULL)
-			continue;
-		struct mailimf_address_list *al = fld->fld_data.fld_to->to_addr_list;
-		clistiter *a = al ? clist_begin(al->ad_list) : NULL;
-		if (a == NULL)
-			continue;
-		struct mailimf_address *ad = clist_content(a);
-		struct mailimf_mailbox *mb = NULL;
-		if (ad->ad_type == MAILIMF_ADDRESS_MAILBOX)
-			mb = ad->ad_data.ad_mailbox;
-		if (mb && mb->mb_display_name && *mb->mb_display_name)
-			name = header_decode(mb->mb_display_name, strlen(mb->mb_display_name));
+		if (fld->fld_type == MAILIMF_FIELD_TO && fld->fld_data.fld_to)
+			rc = addr_list(m, fld->fld_data.fld_to->to_addr_list);
+		else if (fld->fld_type == MAILIMF_FIELD_CC && fld->fld_data.fld_cc)
+			rc = addr_list(m, fld->fld_data.fld_cc->cc_addr_list);
+		else if (fld->fld_type == MAILIMF_FIELD_FROM && m->from == NULL && fld->fld_data.fld_from &&
+			 fld->fld_data.fld_from->frm_mb_list) {
+			clistiter *b = clist_begin(fld->fld_data.fld_from->frm_mb_list->mb_list);
+			struct mailimf_mailbox *mb = b ? clist_content(b) : NULL;
+			if (mb && mb->mb_addr_spec && (m->from = strdup(mb->mb_addr_spec)) == NULL)
+				rc = -1;
+		}
 	}
 	mailimf_fields_free(f);
-	return name;
+	return rc;
 }
 
 /* ---- body ------------------------------------------------------------- */
@@ -385,7 +423,8 @@ tg_status message_parse(const tg_limits *lim, const char *raw, size_t len, tg_me
 		return TG_NOMEM;
 	if (m->nhdr == 0)
 		return TG_PARSE_ERROR;
-	m->customer = customer_name(raw, len);
+	if (addresses_read(raw, len, m) < 0)
+		return TG_NOMEM;
 
 	unsigned depth, parts;
 	message_prescan(raw, len, lim->max_depth, &depth, &parts);
@@ -413,6 +452,10 @@ void message_free(tg_message *m)
 	free(m->text);
 	free(m->quoted_html);
 	free(m->customer);
+	free(m->from);
+	for (size_t i = 0; i < m->nrcpt; i++)
+		free(m->rcpts[i]);
+	free(m->rcpts);
 	free(m->bad_charset);
 	memset(m, 0, sizeof *m);
 }

@@ -25,7 +25,10 @@ typedef struct tg_message {
 	size_t text_len;
 	char *quoted_html;   /* text of HTML quote containers, or NULL */
 	size_t quoted_html_len;
-	char *customer;      /* display name of the first To address, or NULL */
+	char *customer;      /* first display name among To and Cc, or NULL */
+	char *from;          /* address of the first From mailbox, or NULL */
+	char **rcpts;        /* every To and Cc address */
+	size_t nrcpt;
 	char *bad_charset;   /* a charset iconv does not know, or NULL */
 	int html;            /* text came from a text/html part */
 	int html_limit;      /* the HTML parser stopped early */

@@ -179,6 +179,29 @@ START_TEST(out_of_scope_is_not_judged)
 }
 END_TEST
 
+START_TEST(scope_uses_every_to_and_cc_address)
+{
+	char err[512];
+	tg_policy *p = policy_load_string("rules = { greeting = { enabled = false; }; closing = { enabled = false; };"
+		"curt = { refusals = [ \"nope\" ]; }; empathy = { enabled = false; };"
+		"false-empathy = { enabled = false; }; over-apology = { enabled = false; };"
+		"dismissive = { enabled = false; }; follow-up = { enabled = false; }; };"
+		"scope = { skip_recipient_domains = [ \"acme.example\" ]; };", "t.conf", err, sizeof err);
+	ck_assert_msg(p != NULL, "%s", err);
+	tg_judgement j;
+	tu_judge(p, "From: raj@acme.example\nTo: Bob <bob@acme.example>, ann@acme.example\n\nNope.\n", &j);
+	ck_assert_int_eq(j.in_scope, 0);
+	ck_assert_uint_eq(j.mail.nrcpt, 2);
+	judge_free(&j);
+	tu_judge(p, "From: raj@acme.example\nTo: bob@acme.example\nCc: \"Maria\" <maria@example.net>\n\nNope.\n", &j);
+	ck_assert_int_eq(j.in_scope, 1);
+	ck_assert_str_eq(j.mail.from, "raj@acme.example");
+	ck_assert_str_eq(j.mail.customer, "Maria");
+	judge_free(&j);
+	policy_unref(p);
+}
+END_TEST
+
 START_TEST(thresholds_map_scores)
 {
 	tg_policy *p = tu_policy();
@@ -203,6 +226,7 @@ int main(void)
 	tcase_add_test(tc, customer_name_from_encoded_to);
 	tcase_add_test(tc, statuses_for_unjudgeable_input);
 	tcase_add_test(tc, out_of_scope_is_not_judged);
+	tcase_add_test(tc, scope_uses_every_to_and_cc_address);
 	tcase_add_test(tc, thresholds_map_scores);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
