@@ -10,6 +10,7 @@ typedef struct judge {
 	const tg_ruleset *rs;
 	const tg_reply *r;
 	const tg_hits *h;
+	const tg_facts *facts;
 	tg_verdict *v;
 } judge;
 
@@ -102,18 +103,40 @@ static int has_warmth(const judge *j)
 	       find_any(j, list_of(j, R_FOLLOW_UP, L_PHRASES));
 }
 
-/* curt: a bare refusal (no reason, no alternative) in a short reply, or a
- * reply of a few words with no greeting, no closing and no warmth. */
-static void check_curt(judge *j, int greeting, int closing)
+/* Did the customer, in the quoted message, sound upset? */
+static int customer_upset(const judge *j)
+{
+	int list = j->rs->rule[R_CURT].list[L_UPSET];
+	if (j->facts == NULL || j->facts->customer == NULL || list == TG_NOLIST)
+		return 0;
+	for (size_t i = 0; i < j->facts->customer->n; i++)
+		if ((int)j->facts->customer->v[i].list == list)
+			return 1;
+	return 0;
+}
+
+/* curt: a bare refusal (no reason, no alternative) in a short reply; a
+ * reply of a few words with no greeting, no closing and no warmth; or a few
+ * words with no empathy, no offer and no alternative in answer to an upset
+ * or long message ("Noted, thanks." to a complaint). */
+static void check_curt(judge *j, int greeting, int closing, int upset)
 {
 	const tg_rule *rule = &j->rs->rule[R_CURT];
 	const tg_hit *no = find_any(j, rule->list[L_REFUSALS]);
-	if (no && j->r->words <= (size_t)rule->num[N_MAX_WORDS] &&
-	    !find_any(j, rule->list[L_REASONS]) && !find_any(j, rule->list[L_ALTERNATIVES])) {
+	int alternative = find_any(j, rule->list[L_ALTERNATIVES]) != NULL;
+	size_t words = j->r->words;
+	if (no && words <= (size_t)rule->num[N_MAX_WORDS] && !find_any(j, rule->list[L_REASONS]) && !alternative) {
 		add_rule(j, R_CURT, sent_of(j, no));
 		return;
 	}
-	if (j->r->words <= (size_t)rule->num[N_SHORT_WORDS] && !greeting && !closing && !has_warmth(j))
+	if (words <= (size_t)rule->num[N_SHORT_WORDS] && !greeting && !closing && !has_warmth(j)) {
+		add_rule(j, R_CURT, 0);
+		return;
+	}
+	size_t asked = j->facts ? j->facts->customer_words : 0;
+	if ((upset || asked >= (size_t)rule->num[N_LONG_REQUEST]) && words <= (size_t)rule->num[N_CONTEXT_WORDS] &&
+	    !alternative && !find_any(j, j->rs->rule[R_EMPATHY].list[L_PHRASES]) &&
+	    !find_any(j, j->rs->rule[R_FOLLOW_UP].list[L_PHRASES]))
 		add_rule(j, R_CURT, 0);
 }
 
@@ -167,10 +190,10 @@ void engine_judge(const tg_ruleset *rs, const tg_reply *r, const tg_hits *hits,
 {
 	memset(v, 0, sizeof *v);
 	v->ruleset = rs;
-	judge j = {rs, r, hits, v};
+	judge j = {rs, r, hits, facts, v};
 	const tg_rule *R = rs->rule;
 	size_t last = r->nsent ? r->nsent - 1 : 0;
-	int greeting = has_greeting(&j), closing = has_closing(&j);
+	int greeting = has_greeting(&j), closing = has_closing(&j), upset = customer_upset(&j);
 	const tg_hit *t;
 
 	if (R[R_GREETING].enabled && !greeting)
@@ -178,10 +201,12 @@ void engine_judge(const tg_ruleset *rs, const tg_reply *r, const tg_hits *hits,
 	if (R[R_CLOSING].enabled && !closing)
 		add_rule(&j, R_CLOSING, last);
 	if (R[R_CURT].enabled)
-		check_curt(&j, greeting, closing);
+		check_curt(&j, greeting, closing, upset);
 	if (R[R_EMPATHY].enabled && !find_any(&j, R[R_EMPATHY].list[L_PHRASES])) {
+		/* missing empathy weighs more when the customer was upset */
 		t = find_any(&j, R[R_CURT].list[L_REFUSALS]);
-		add_rule(&j, R_EMPATHY, t ? sent_of(&j, t) : 0);
+		add(&j, R_EMPATHY, t ? sent_of(&j, t) : 0,
+		    upset ? (int)R[R_EMPATHY].num[N_UPSET_WEIGHT] : R[R_EMPATHY].weight, R[R_EMPATHY].floor);
 	}
 	if (R[R_FALSE_EMPATHY].enabled && (t = find_any(&j, R[R_FALSE_EMPATHY].list[L_PHRASES])))
 		add_rule(&j, R_FALSE_EMPATHY, sent_of(&j, t));

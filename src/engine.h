@@ -35,6 +35,8 @@ typedef struct tg_verdict {
 /* Facts about the message the checks need besides the words. */
 typedef struct tg_facts {
 	const char *bad_charset;    /* unknown charset name, or NULL */
+	const tg_hits *customer;    /* hits over the customer's quoted words, or NULL */
+	size_t customer_words;      /* words the customer wrote (quoted), 0 if none */
 } tg_facts;
 
 /* Judge r with rule set rs; hits are the matcher's hits over r->norm. */

@@ -231,8 +231,17 @@ static int enter(struct walk *w, const xmlNode *n)
 		       put_text(w, sink(w), (const char *)n->content) < 0 ? -1 : 0;
 	if (n->type != XML_ELEMENT_NODE || !n->name)
 		return 0;
-	if (is(n, skipped) || is_signature(n))
+	if (is(n, skipped))
 		return 0;
+	if (is_signature(n)) {
+		/* Not the agent's words, but its first line may be the sign-off:
+		 * hand it on behind a "-- " line, as a plain-text client would. */
+		if (w->quote || w->history)
+			return 0;
+		if (end_line(&w->out, 1) < 0 || sbuf_puts(&w->out.raw, "-- \n") < 0)
+			return -1;
+		return 1;
+	}
 	if (!w->quote && !w->history && is_history(n)) {
 		w->history = 1;
 		if (end_line(&w->out, 1) < 0)

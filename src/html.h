@@ -1,10 +1,11 @@
 /*
  * html — turn an HTML body into the plain text a person would read (libxml2).
  *
- * Quoted history and signatures that mail clients mark in HTML are left out:
- * <blockquote>, gmail_quote, Outlook's divRplyFwdMsg (and what follows it),
- * border-top reply separators, Yahoo/Thunderbird quote containers,
- * moz-signature and gmail_signature. Block elements end lines; <p> and
+ * Quoted history that mail clients mark in HTML is left out: <blockquote>,
+ * gmail_quote, Outlook's divRplyFwdMsg (and what follows it), border-top
+ * reply separators, Yahoo/Thunderbird quote containers. Signatures marked
+ * in HTML (moz-signature, gmail_signature, id="Signature") come out behind
+ * a "--" line, the plain-text convention quote.c removes them by. Block elements end lines; <p> and
  * headings leave a blank line; <br> ends a line; list items start with "- ".
  * Entities are decoded by libxml2. Output is UTF-8 with '\n' line ends.
  *

@@ -2,6 +2,7 @@
 #include "config.h"
 #include "judge.h"
 #include "html.h"
+#include "text.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +19,39 @@ static int in_scope(const tg_policy *p, const tg_message *m, const tg_envelope *
 	if (env && env->rcpts)
 		return policy_in_scope(p, sender, env->rcpts, env->nrcpt);
 	return policy_in_scope(p, sender, (const char *const *)m->rcpts, m->nrcpt);
+}
+
+/* The customer's quoted words, normalised and folded like the agent's, so
+ * the checks can weigh a reply against what it answers. Bounded: only the
+ * first max_decoded_size bytes of history are read. */
+static int customer_scan(tg_policy *p, tg_scratch *scratch, tg_judgement *j)
+{
+	sbuf raw = SBUF_INIT, norm = SBUF_INIT;
+	int rc = -1;
+	raw.max = norm.max = p->limits.max_decoded_size + 16;
+	size_t room = p->limits.max_decoded_size;
+	const char *parts[2] = {j->split.quoted.s, j->mail.quoted_html};
+	size_t lens[2] = {j->split.quoted.len, j->mail.quoted_html_len};
+	for (int i = 0; i < 2; i++) {
+		size_t n = lens[i] < room ? lens[i] : room;
+		if (parts[i] && n && (sbuf_append(&raw, parts[i], n) < 0 || sbuf_putc(&raw, '\n') < 0))
+			goto out;
+		room -= n;
+	}
+	if (raw.len == 0)
+		return 0;
+	if (text_normalize(&norm, raw.s, raw.len) < 0)
+		goto out;
+	text_fold(norm.s, norm.len);
+	for (size_t i = 0; i < norm.len; i++)
+		j->customer_words += text_is_word_byte((unsigned char)norm.s[i]) &&
+				     (i == 0 || norm.s[i - 1] == ' ');
+	j->customer_hits.max = p->max_hits;
+	rc = matcher_scan(p->matcher, scratch, norm.s, norm.len, &j->customer_hits);
+out:
+	sbuf_free(&raw);
+	sbuf_free(&norm);
+	return rc;
 }
 
 int judge_message(tg_policy *p, tg_scratch *scratch, const char *raw, size_t len,
@@ -64,7 +98,9 @@ int judge_message(tg_policy *p, tg_scratch *scratch, const char *raw, size_t len
 		free(names);
 		free(values);
 	}
-	tg_facts facts = {j->mail.bad_charset};
+	if (customer_scan(p, scratch, j) < 0)
+		return -1;
+	tg_facts facts = {j->mail.bad_charset, &j->customer_hits, j->customer_words};
 	engine_judge(rs, &j->reply, &j->hits, &facts, &j->verdict);
 	return 0;
 }
@@ -75,6 +111,7 @@ void judge_free(tg_judgement *j)
 	quote_split_free(&j->split);
 	reply_free(&j->reply);
 	hits_free(&j->hits);
+	hits_free(&j->customer_hits);
 	policy_unref(j->policy);
 	memset(j, 0, sizeof *j);
 }

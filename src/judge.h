@@ -29,7 +29,9 @@ typedef struct tg_judgement {
 	tg_message mail;
 	tg_split split;
 	tg_reply reply;
-	tg_hits hits;
+	tg_hits hits;                /* phrase hits over the agent's words */
+	tg_hits customer_hits;       /* ... and over the customer's quoted words */
+	size_t customer_words;
 	tg_verdict verdict;          /* valid when status == TG_OK && in_scope */
 } tg_judgement;
 

@@ -24,13 +24,14 @@ typedef enum tg_rule_id {
 	R_DISMISSIVE, R_SHOUTING, R_QUESTIONS, R_FOLLOW_UP, R_CHARSET, R_NRULES
 } tg_rule_id;
 
-enum { TG_MAXLISTS = 4, TG_MAXNUMS = 4, TG_NOLIST = -1 };
+enum { TG_MAXLISTS = 5, TG_MAXNUMS = 5, TG_NOLIST = -1 };
 
 /* Index names for the lists and numbers of each rule (see rule_defs). */
 enum { L_PHRASES = 0, L_MILD = 1 };                          /* most rules */
-enum { L_REFUSALS = 0, L_REASONS = 1, L_ALTERNATIVES = 2, L_WARMTH = 3 }; /* curt */
+enum { L_REFUSALS = 0, L_REASONS = 1, L_ALTERNATIVES = 2, L_WARMTH = 3, L_UPSET = 4 }; /* curt */
 enum { N_WITHIN = 0 };                                       /* greeting, closing */
-enum { N_MAX_WORDS = 0, N_SHORT_WORDS = 1 };                 /* curt */
+enum { N_MAX_WORDS = 0, N_SHORT_WORDS = 1, N_CONTEXT_WORDS = 2, N_LONG_REQUEST = 3 }; /* curt */
+enum { N_UPSET_WEIGHT = 0 };                                 /* empathy */
 enum { N_MAX_APOLOGIES = 0 };                                /* over-apology */
 enum { N_MILD_WEIGHT = 0 };                                  /* dismissive */
 enum { N_CAPS_RATIO = 0, N_MIN_LETTERS = 1, N_MIN_WORDS = 2, N_MAX_BANGS = 3 }; /* shouting */

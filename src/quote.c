@@ -7,6 +7,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 /* Line classes, each one PCRE2 pattern matched against a whole line. The
  * language lists are here rather than in the policy because they describe
@@ -28,6 +29,7 @@ static const char *const patterns[P_COUNT] = {
 		"forwarded message|weitergeleitete nachricht|message transféré|mensaje reenviado|"
 		"doorgestuurd bericht|mensagem encaminhada|vidarebefordrat meddelande)\\s*-*|"
 		"begin forwarded message\\s*:?|anfang der weitergeleiteten nachricht\\s*:?|"
+		"[#=*_ -]*(please )?((type|write|enter) )?(your )?(reply|response) above this line[#=*_. -]*|"
 		"début du message réexpédié\\s*:?)\\s*$",
 	[P_SEPARATOR] = "^\\s*_{10,}\\s*$",
 	[P_HDR_FROM] = "^\\s*\\*?(from|von|de|van|från|od|da|fra|lähettäjä|от)\\s*\\*?\\s*:\\s*\\S",
@@ -99,14 +101,26 @@ static int is_blank(line l)
 	return 1;
 }
 
-/* A line of a signature block: a name, title, company, phone or address. */
+/* A line of a signature block: a name, title, company, phone or address.
+ * Contact details ("|" separators, addresses, links, phone numbers) make a
+ * line one whatever its length in words. */
 static int sig_like(line l)
 {
-	unsigned words = 0;
-	for (size_t i = 0; i < l.n; i++)
-		if ((i == 0 || l.s[i - 1] == ' ' || l.s[i - 1] == '\t') && l.s[i] != ' ' && l.s[i] != '\t')
+	unsigned words = 0, digits = 0;
+	int contact = 0;
+	for (size_t i = 0; i < l.n; i++) {
+		char c = l.s[i];
+		if ((i == 0 || l.s[i - 1] == ' ' || l.s[i - 1] == '\t') && c != ' ' && c != '\t')
 			words++;
+		digits += c >= '0' && c <= '9';
+		contact |= c == '|' || c == '@' || (c == ':' && i + 2 < l.n && l.s[i + 1] == '/' && l.s[i + 2] == '/');
+		contact |= i + 4 <= l.n && (l.s[i] | 0x20) == 'w' && strncasecmp(l.s + i, "www.", 4) == 0;
+	}
 	char last = l.n ? l.s[l.n - 1] : 0;
+	if (l.n > 80)
+		return 0;
+	if (contact || digits >= 5)
+		return 1;
 	return l.n <= 60 && words <= 6 && (words <= 3 || (last != '.' && last != '!' && last != '?'));
 }
 
@@ -198,8 +212,7 @@ static size_t find_cut(const line *L, size_t n, unsigned char *drop, size_t *sig
 			*sig = i;
 			return i;
 		}
-		if ((l.s[0] == '-' || l.s[0] == 'B' || l.s[0] == 'b' || l.s[0] == 'A' ||
-		     l.s[0] == 'D' || l.s[0] == ' ') && line_is(P_MARKER, l.s, l.n, md))
+		if (strchr("-BbAaDd#*=_PpRrTtWwEe \t", l.s[0]) && line_is(P_MARKER, l.s, l.n, md))
 			return i;
 		if (l.s[0] == '_' || l.s[0] == ' ') {
 			int j = next_nonblank(L, n, i + 1);
@@ -307,6 +320,8 @@ int quote_split(const char *text, size_t len, tg_split *out)
 	size_t extra = n;
 	if (signoff == cut && sig < n) {
 		int j = next_nonblank(L, n, sig + 1);
+		while ((size_t)j < n && L[j].n <= 3 && memcmp(L[j].s, "--", 2) == 0)
+			j = next_nonblank(L, n, (size_t)j + 1);  /* "-- " twice (HTML) */
 		if ((size_t)j < n && line_is(P_SIGNOFF, L[j].s, L[j].n, md))
 			extra = (size_t)j;
 	}
@@ -315,10 +330,12 @@ int quote_split(const char *text, size_t len, tg_split *out)
 	while (first < agent_end && (is_blank(L[first]) || drop[first]))
 		first++;
 	unsigned lineno = 0;
+	int was_blank = 0;
 	for (size_t i = first; i < agent_end; i++) {
-		if (drop[i])
-			continue;
-		if (put_line(&out->agent, L[i]) < 0)
+		if (drop[i] || (was_blank && is_blank(L[i])))
+			continue;  /* one blank line where quotes were taken out */
+		was_blank = is_blank(L[i]);
+		if (put_line(&out->agent, was_blank ? (line){"", 0} : L[i]) < 0)
 			goto out;
 		lineno++;
 	}

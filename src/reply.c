@@ -281,3 +281,16 @@ size_t reply_sentence_at(const tg_reply *r, size_t off)
 	}
 	return lo;
 }
+
+int reply_text(const tg_reply *r, sbuf *out)
+{
+	const char *p = r->agent, *end = p ? p + r->agent_len : NULL;
+	for (unsigned n = 0; p && p < end && n < r->lines; n++) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		const char *le = nl ? nl : end;
+		if (text_normalize(out, p, (size_t)(le - p)) < 0 || sbuf_putc(out, '\n') < 0)
+			return -1;
+		p = nl ? nl + 1 : end;
+	}
+	return 0;
+}

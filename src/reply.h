@@ -10,6 +10,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include "sbuf.h"
 
 typedef struct tg_sentence {
 	uint32_t off, len;           /* in reply->norm, without the '\n' */
@@ -38,5 +39,10 @@ int reply_build(tg_reply *r, const char *agent, size_t len, unsigned max_sentenc
 void reply_free(tg_reply *r);
 /* Index of the sentence holding norm offset off (binary search). */
 size_t reply_sentence_at(const tg_reply *r, size_t off);
+
+/* Append the agent's words as the checks see them, for people: quotes and
+ * signature gone, each line normalised (typographic quotes, whitespace);
+ * line n here is the line n that findings name. 0, or -1 when out is full. */
+int reply_text(const tg_reply *r, sbuf *out);
 
 #endif

@@ -21,12 +21,13 @@
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: tonegate-check [--policy FILE] [--json] FILE...\n"
+		"usage: tonegate-check [--policy FILE] [--json] [--text] FILE...\n"
 		"       tonegate-check --lint [--policy FILE]\n"
 		"Judge each message FILE (\"-\" reads standard input) with the policy and\n"
 		"print the action, the score and each finding.\n"
 		"  -p, --policy FILE  policy file (default " DEFAULT_POLICY ")\n"
 		"  -j, --json         one JSON object per message per line\n"
+		"  -t, --text         print only the agent's words as the checks see them\n"
 		"  -l, --lint         check the policy file and exit\n"
 		"  -V, --version      print the version\n"
 		"  -h, --help         this help\n"
@@ -75,7 +76,7 @@ static void excerpt(sbuf *out, const tg_reply *r, const tg_finding *f, int json)
 	sbuf_free(&ex);
 }
 
-static void print_json(sbuf *o, const char *file, const tg_judgement *j)
+static void print_json(sbuf *o, const char *file, const tg_judgement *j, int with_text)
 {
 	const tg_verdict *v = &j->verdict;
 	int judged = j->status == TG_OK && j->in_scope;
@@ -86,6 +87,13 @@ static void print_json(sbuf *o, const char *file, const tg_judgement *j)
 		      !j->in_scope && j->status <= TG_NO_TEXT ? "out-of-scope" : tg_status_id(j->status));
 	if (judged)
 		sbuf_printf(o, ",\"ruleset\":\"%s\"", v->ruleset->name);
+	if (with_text) {
+		sbuf t = SBUF_INIT;
+		reply_text(&j->reply, &t);
+		sbuf_puts(o, ",\"text\":");
+		sbuf_json(o, t.s ? t.s : "", t.len);
+		sbuf_free(&t);
+	}
 	sbuf_puts(o, ",\"findings\":[");
 	for (size_t i = 0; judged && i < v->nf; i++) {
 		const tg_finding *f = &v->f[i];
@@ -132,17 +140,19 @@ int main(int argc, char **argv)
 	static const struct option opts[] = {
 		{"policy", required_argument, NULL, 'p'},
 		{"json", no_argument, NULL, 'j'},
+		{"text", no_argument, NULL, 't'},
 		{"lint", no_argument, NULL, 'l'},
 		{"version", no_argument, NULL, 'V'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
 	const char *policy_path = DEFAULT_POLICY;
-	int json = 0, lint = 0, c;
-	while ((c = getopt_long(argc, argv, "p:jlVh", opts, NULL)) != -1) {
+	int json = 0, text = 0, lint = 0, c;
+	while ((c = getopt_long(argc, argv, "p:jtlVh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'p': policy_path = optarg; break;
 		case 'j': json = 1; break;
+		case 't': text = 1; break;
 		case 'l': lint = 1; break;
 		case 'V': printf("tonegate-check %s\n", PACKAGE_VERSION); return 0;
 		case 'h': usage(stdout); return 0;
@@ -197,7 +207,9 @@ int main(int argc, char **argv)
 		}
 		sbuf_reset(&out);
 		if (json)
-			print_json(&out, file, &j);
+			print_json(&out, file, &j, text);
+		else if (text)
+			reply_text(&j.reply, &out);
 		else
 			print_text(&out, file, &j);
 		fwrite(out.s, 1, out.len, stdout);

@@ -41,6 +41,12 @@ static const struct verdict_case {
 	{"angry quote under a kind reply", PLAIN "Hi Maria,\n\nI'm sorry about the double charge; I've "
 	 "refunded it. Let me know if you see it.\n\nBest,\nRaj\n\n> THIS IS RIDICULOUS!!! I know how you "
 	 "feel is not an answer. Calm down yourself.\n", "pass", ""},
+	{"noted, to a complaint", PLAIN "Noted, thanks.\n\nOn Mon, 3 Mar 2025 at 10:02, Maria Lopez "
+	 "<maria@example.net> wrote:\n> This is unacceptable. I was charged twice and nobody answers.\n",
+	 "hold", "greeting closing curt empathy follow-up"},
+	{"noted, with nothing quoted", PLAIN "Noted, thanks.\n", "suggest", "greeting closing empathy follow-up"},
+	{"short fix to an upset customer, with an offer", PLAIN "Fixed, thanks! Let me know if it happens "
+	 "again.\n\n> Still broken!!\n", "suggest", "greeting closing empathy"},
 	{"caring words in a signature", PLAIN "Your order shipped today.\n\nBest,\nRaj\n-- \nAcme Support: "
 	 "we're here for you, we understand!\n", "suggest", "greeting empathy follow-up"},
 	{"html only", HDR "Content-Type: text/html; charset=utf-8\n\n<html><body><p>Nope.</p><p>Can't work "

@@ -93,11 +93,11 @@ static const struct {
 	  "Ok\n", "old\n" },
 	{ "gmail_signature", "<div>Hi</div><div class=\"gmail_signature\" "
 		"data-smartmail=\"gmail_signature\">-- <br>Bob<br>ACME</div>",
-	  "Hi\n", "" },
+	  "Hi\n--\n--\nBob\nACME\n", "" },
 	{ "signature inside quote", "<blockquote>old<div class=\"moz-signature\">"
 		"sig</div></blockquote>", "", "old\n" },
 	{ "id=Signature", "Hi<div id=\"Signature\"><p>Jane</p></div>",
-	  "Hi\n", "" },
+	  "Hi\n\n--\nJane\n", "" },
 	{ "divRplyFwdMsg", "<div>Reply</div><hr style=\"display:inline-block\" "
 		"tabindex=\"-1\"><div id=\"divRplyFwdMsg\" dir=\"ltr\"><b>From:</b>"
 		" X</div><div>Original body</div>",

@@ -41,7 +41,7 @@ static const struct {
 	{ "interleaved", "Hi Maria,\n\nOn Mon, 3 Mar 2025 at 10:02, Maria Lopez "
 	  "<maria@example.net> wrote:\n> Where is my refund?\n\nIt was issued yesterday."
 	  "\n\n> And the invoice?\n\nAttached.\n",
-	  "Hi Maria,\n\n\nIt was issued yesterday.\n\n\nAttached.\n",
+	  "Hi Maria,\n\nIt was issued yesterday.\n\nAttached.\n",
 	  "Where is my refund?\nAnd the invoice?\n", NULL, 0 },
 	{ "original message", "Fixed now.\n\n-----Original Message-----\nFrom: Maria\n"
 	  "Sent: Monday\nSubject: help\n\nIt is broken.\n", "Fixed now.\n",

@@ -38,6 +38,12 @@ has "json pass" "$tmp/out" "\"action\":\"pass\",\"score\":0,\"status\":\"ok\""
 has "json hold" "$tmp/out" "\"action\":\"hold\",\"score\":14"
 has "json finding" "$tmp/out" "{\"rule\":\"curt\",\"severity\":\"major\",\"weight\":8,\"line\":1,\"excerpt\":\"Nope.\",\"message\":"
 
+check "text" 1 "$tc" --policy "$pol" --text "$ex/02-curt.eml"
+[ "$(cat "$tmp/out")" = "Nope. Can't work that out this time." ] || {
+	echo "FAIL text: got:"; cat "$tmp/out"; fails=$((fails + 1)); }
+check "json text" 1 "$tc" --policy "$pol" --json --text "$ex/02-curt.eml"
+has "json text member" "$tmp/out" "\"text\":\"Nope. Can't work that out this time.\\n\""
+
 check "stdin" 1 sh -c "\"$tc\" --policy \"$pol\" - < \"$ex/02-curt.eml\""
 has "stdin named -" "$tmp/out" "-: hold"
 

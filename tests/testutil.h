@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "judge.h"
+#include "labels.h"
 #include "sbuf.h"
 
 /* A path under the source tree ($top_srcdir, set by make check). */
@@ -18,20 +19,7 @@ static inline const char *tu_path(const char *rel, char *buf, size_t n)
 	return buf;
 }
 
-static inline int tu_read(const char *path, sbuf *sb)
-{
-	FILE *f = fopen(path, "rb");
-	if (f == NULL)
-		return -1;
-	char buf[8192];
-	size_t n;
-	while ((n = fread(buf, 1, sizeof buf, f)) > 0)
-		sbuf_append(sb, buf, n);
-	fclose(f);
-	if (sb->s == NULL)
-		sbuf_puts(sb, "");
-	return 0;
-}
+#define tu_read file_read
 
 static inline tg_policy *tu_policy(void)
 {
@@ -54,13 +42,7 @@ static inline void tu_judge(tg_policy *p, const char *msg, tg_judgement *j)
 /* Space-separated rule ids of a verdict's findings, in rule order. */
 static inline void tu_rules(const tg_verdict *v, char *buf, size_t n)
 {
-	buf[0] = '\0';
-	for (int r = 0; r < R_NRULES; r++)
-		for (size_t i = 0; i < v->nf; i++)
-			if ((int)v->f[i].rule == r) {
-				size_t l = strlen(buf);
-				snprintf(buf + l, n - l, "%s%s", l ? " " : "", policy_rule_name((tg_rule_id)r));
-			}
+	rules_str(verdict_rules(v), buf, n);
 }
 
 #endif
