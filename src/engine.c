@@ -176,6 +176,43 @@ static void check_questions(judge *j)
 		add_rule(j, R_QUESTIONS, first);
 }
 
+/* Has the verdict a finding for rule r already? */
+static int found(const judge *j, tg_rule_id r)
+{
+	for (size_t i = 0; i < j->v->nf; i++)
+		if (j->v->f[i].rule == r)
+			return 1;
+	return 0;
+}
+
+/* Does the reply answer a problem? A problem word in the agent's words, an
+ * upset customer, a refusal, or a reply already found curt, dismissive or
+ * peppering. A reply that only gives the information asked for, or confirms
+ * a fix, needs no "sorry". Without a situations list every reply does. */
+static int calls_for_empathy(const judge *j, int upset)
+{
+	int list = j->rs->rule[R_EMPATHY].list[L_SITUATIONS];
+	return list == TG_NOLIST || upset || find_any(j, list) ||
+	       find_any(j, j->rs->rule[R_CURT].list[L_REFUSALS]) ||
+	       found(j, R_CURT) || found(j, R_DISMISSIVE) || found(j, R_QUESTIONS);
+}
+
+/* An offer to follow up is expected from an answer of some length that does
+ * not already end by asking the customer something, and from any reply
+ * found curt or dismissive (it leaves the customer nowhere to go). */
+static int calls_for_follow_up(const judge *j)
+{
+	const tg_reply *r = j->r;
+	if (found(j, R_CURT) || found(j, R_DISMISSIVE))
+		return 1;
+	if (r->words < (size_t)j->rs->rule[R_FOLLOW_UP].num[N_FU_MIN_WORDS])
+		return 0;
+	for (size_t s = r->nsent > 3 ? r->nsent - 3 : 0; s < r->nsent; s++)
+		if (r->sent[s].question)
+			return 0;
+	return 1;
+}
+
 tg_action engine_action_for(const tg_ruleset *rs, int score)
 {
 	tg_action a = TG_PASS;
@@ -202,12 +239,6 @@ void engine_judge(const tg_ruleset *rs, const tg_reply *r, const tg_hits *hits,
 		add_rule(&j, R_CLOSING, last);
 	if (R[R_CURT].enabled)
 		check_curt(&j, greeting, closing, upset);
-	if (R[R_EMPATHY].enabled && !find_any(&j, R[R_EMPATHY].list[L_PHRASES])) {
-		/* missing empathy weighs more when the customer was upset */
-		t = find_any(&j, R[R_CURT].list[L_REFUSALS]);
-		add(&j, R_EMPATHY, t ? sent_of(&j, t) : 0,
-		    upset ? (int)R[R_EMPATHY].num[N_UPSET_WEIGHT] : R[R_EMPATHY].weight, R[R_EMPATHY].floor);
-	}
 	if (R[R_FALSE_EMPATHY].enabled && (t = find_any(&j, R[R_FALSE_EMPATHY].list[L_PHRASES])))
 		add_rule(&j, R_FALSE_EMPATHY, sent_of(&j, t));
 	if (R[R_OVER_APOLOGY].enabled &&
@@ -223,11 +254,26 @@ void engine_judge(const tg_ruleset *rs, const tg_reply *r, const tg_hits *hits,
 		check_shouting(&j);
 	if (R[R_QUESTIONS].enabled)
 		check_questions(&j);
-	if (R[R_FOLLOW_UP].enabled && !find_any(&j, R[R_FOLLOW_UP].list[L_PHRASES]))
+	/* empathy and follow-up last: what they expect depends on the rest */
+	/* "I know how you feel" is its own finding, not also a missing one */
+	if (R[R_EMPATHY].enabled && !find_any(&j, R[R_EMPATHY].list[L_PHRASES]) && !found(&j, R_FALSE_EMPATHY) &&
+	    calls_for_empathy(&j, upset)) {
+		/* missing empathy weighs more when the customer was upset */
+		t = find_any(&j, R[R_CURT].list[L_REFUSALS]);
+		add(&j, R_EMPATHY, t ? sent_of(&j, t) : 0,
+		    upset ? (int)R[R_EMPATHY].num[N_UPSET_WEIGHT] : R[R_EMPATHY].weight, R[R_EMPATHY].floor);
+	}
+	if (R[R_FOLLOW_UP].enabled && !find_any(&j, R[R_FOLLOW_UP].list[L_PHRASES]) && calls_for_follow_up(&j))
 		add_rule(&j, R_FOLLOW_UP, last);
 	if (R[R_CHARSET].enabled && facts && facts->bad_charset)
 		add_rule(&j, R_CHARSET, SIZE_MAX);
 
+	for (size_t a = 1; a < v->nf; a++)  /* findings in rule order */
+		for (size_t b = a; b > 0 && v->f[b - 1].rule > v->f[b].rule; b--) {
+			tg_finding tmp = v->f[b];
+			v->f[b] = v->f[b - 1];
+			v->f[b - 1] = tmp;
+		}
 	v->action = engine_action_for(rs, v->score);
 	for (size_t i = 0; i < v->nf; i++)
 		if (v->f[i].floor > v->action)

@@ -67,7 +67,9 @@ char *matcher_phrase_regex(const char *phrase)
 	text_fold(folded.s, folded.len);
 	const unsigned char *p = (const unsigned char *)folded.s;
 	size_t n = folded.len;
-	if (text_is_word_byte(p[0]) && sbuf_puts(&sb, "\\b") < 0)
+	/* \\b only next to ASCII word characters: Hyperscan's \\b (no UCP)
+	 * sees no boundary after a non-ASCII letter such as the a in "ola". */
+	if (p[0] < 0x80 && text_is_word_byte(p[0]) && sbuf_puts(&sb, "\\b") < 0)
 		goto fail;
 	for (size_t i = 0; i < n; i++) {
 		if (p[i] < 0x80 && strchr("\\^$.|?*+()[]{}/#-", p[i])) {
@@ -77,7 +79,7 @@ char *matcher_phrase_regex(const char *phrase)
 		if (sbuf_putc(&sb, (char)p[i]) < 0)
 			goto fail;
 	}
-	if (text_is_word_byte(p[n - 1]) && sbuf_puts(&sb, "\\b") < 0)
+	if (p[n - 1] < 0x80 && text_is_word_byte(p[n - 1]) && sbuf_puts(&sb, "\\b") < 0)
 		goto fail;
 	sbuf_free(&folded);
 	return sbuf_detach(&sb, NULL);
@@ -146,7 +148,8 @@ int matcher_add(tg_matcher *m, uint32_t list, const char *entry_text, char *err,
 		m->cap = cap;
 	}
 	m->e[m->n++] = (entry){re, list, pc,
-		!is_re && text_is_word_byte((unsigned char)entry_text[len - 1])};
+		!is_re && (unsigned char)entry_text[len - 1] < 0x80 &&
+		text_is_word_byte((unsigned char)entry_text[len - 1])};
 	return 0;
 }
 

@@ -38,16 +38,16 @@ static const struct rule_def rule_defs[R_NRULES] = {
 		 {"context_words", 12, 0, 1000, 1}, {"long_request_words", 60, 1, 100000, 1}},
 		8, TG_MAJOR, TG_HOLD, "A curt reply: a bare \"no\" with no reason and no alternative.",
 		"Say why, and offer what you can do instead: \"I'm sorry, but we can't ... because ...; what I can do is ...\"."},
-	[R_EMPATHY] = {"empathy", {"phrases"}, 1, {{"upset_weight", 3, 0, 1000, 1}},
+	[R_EMPATHY] = {"empathy", {"phrases", "situations"}, 1, {{"upset_weight", 3, 0, 1000, 1}},
 		2, TG_MINOR, TG_PASS, "The reply does not acknowledge the customer's situation.",
 		"Acknowledge how they feel: \"I'm sorry about the trouble\", \"I understand\", \"I'm here to help\"."},
 	[R_FALSE_EMPATHY] = {"false-empathy", {"phrases"}, 1, {{NULL, 0, 0, 0, 0}},
 		8, TG_MAJOR, TG_HOLD, "\"I know how you feel\" rings false: you probably don't.",
 		"Relate to the feeling instead: \"I can imagine how frustrating that is.\""},
 	[R_OVER_APOLOGY] = {"over-apology", {"phrases"}, 1, {{"max_apologies", 3, 2, 100, 1}},
-		2, TG_MINOR, TG_PASS, "Apologies repeated until they sound scripted.",
+		3, TG_MINOR, TG_PASS, "Apologies repeated until they sound scripted.",
 		"Apologise once, sincerely, then focus on the fix."},
-	[R_DISMISSIVE] = {"dismissive", {"phrases", "mild_phrases"}, 1, {{"mild_weight", 2, 0, 1000, 1}},
+	[R_DISMISSIVE] = {"dismissive", {"phrases", "mild_phrases"}, 1, {{"mild_weight", 3, 0, 1000, 1}},
 		8, TG_MAJOR, TG_HOLD, "Words that minimise the problem or blame the customer.",
 		"Take the customer's problem seriously and leave out blame."},
 	[R_SHOUTING] = {"shouting", {NULL}, 0,
@@ -57,9 +57,9 @@ static const struct rule_def rule_defs[R_NRULES] = {
 		"Write in sentence case and use one exclamation mark at most."},
 	[R_QUESTIONS] = {"questions", {NULL}, 0,
 		{{"max_questions", 3, 1, 1000, 1}, {"question_share", 0.5, 0.0, 1.0, 0}},
-		2, TG_MINOR, TG_PASS, "Many questions and little else: the customer is peppered with questions.",
+		3, TG_MINOR, TG_PASS, "Many questions and little else: the customer is peppered with questions.",
 		"Ask only what you need, explain why, and say what you will do with the answers."},
-	[R_FOLLOW_UP] = {"follow-up", {"phrases"}, 1, {{NULL, 0, 0, 0, 0}},
+	[R_FOLLOW_UP] = {"follow-up", {"phrases"}, 1, {{"min_words", 20, 0, 100000, 1}},
 		1, TG_INFO, TG_PASS, "No offer to confirm the fix worked.",
 		"Close the loop: \"Let me know if this works for you.\""},
 	[R_CHARSET] = {"charset", {NULL}, 0, {{NULL, 0, 0, 0, 0}},
@@ -613,7 +613,7 @@ static tg_policy *load(config_t *cf, int ok, const char *name, char *err, size_t
 	def->threshold[TG_PASS] = 0;
 	def->threshold[TG_SUGGEST] = 3;
 	def->threshold[TG_REWRITE] = -1;
-	def->threshold[TG_HOLD] = 8;
+	def->threshold[TG_HOLD] = 16;
 	def->threshold[TG_REJECT] = -1;
 
 	const config_setting_t *root = config_root_setting(cf), *s;

@@ -32,6 +32,8 @@ enum { L_REFUSALS = 0, L_REASONS = 1, L_ALTERNATIVES = 2, L_WARMTH = 3, L_UPSET 
 enum { N_WITHIN = 0 };                                       /* greeting, closing */
 enum { N_MAX_WORDS = 0, N_SHORT_WORDS = 1, N_CONTEXT_WORDS = 2, N_LONG_REQUEST = 3 }; /* curt */
 enum { N_UPSET_WEIGHT = 0 };                                 /* empathy */
+enum { L_SITUATIONS = 1 };                                   /* empathy */
+enum { N_FU_MIN_WORDS = 0 };                                 /* follow-up */
 enum { N_MAX_APOLOGIES = 0 };                                /* over-apology */
 enum { N_MILD_WEIGHT = 0 };                                  /* dismissive */
 enum { N_CAPS_RATIO = 0, N_MIN_LETTERS = 1, N_MIN_WORDS = 2, N_MAX_BANGS = 3 }; /* shouting */

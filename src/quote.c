@@ -12,7 +12,7 @@
 /* Line classes, each one PCRE2 pattern matched against a whole line. The
  * language lists are here rather than in the policy because they describe
  * mail clients, not tone; extend them when a client's format is missed. */
-enum { P_ATTRIB, P_ATTRIB_START, P_MARKER, P_SEPARATOR, P_HDR_FROM, P_HDR_OTHER,
+enum { P_ATTRIB, P_ATTRIB_START, P_MARKER, P_HELPDESK, P_SEPARATOR, P_HDR_FROM, P_HDR_OTHER,
        P_MOBILE, P_DISCLAIMER, P_SIGNOFF, P_COUNT };
 
 #define WROTE "(wrote|writes|schrieb|a écrit|a ecrit|escribió|escribio|escreveu|schreef|" \
@@ -29,8 +29,10 @@ static const char *const patterns[P_COUNT] = {
 		"forwarded message|weitergeleitete nachricht|message transféré|mensaje reenviado|"
 		"doorgestuurd bericht|mensagem encaminhada|vidarebefordrat meddelande)\\s*-*|"
 		"begin forwarded message\\s*:?|anfang der weitergeleiteten nachricht\\s*:?|"
-		"[#=*_ -]*(please )?((type|write|enter) )?(your )?(reply|response) above this line[#=*_. -]*|"
+
 		"début du message réexpédié\\s*:?)\\s*$",
+	/* help desks put it above the newest comment or below the reply */
+	[P_HELPDESK] = "^[#=*_ \\t-]*(please )?((type|write|enter) )?(your )?(reply|response) above this line[#=*_. -]*$",
 	[P_SEPARATOR] = "^\\s*_{10,}\\s*$",
 	[P_HDR_FROM] = "^\\s*\\*?(from|von|de|van|från|od|da|fra|lähettäjä|от)\\s*\\*?\\s*:\\s*\\S",
 	[P_HDR_OTHER] = "^\\s*\\*?(sent|date|gesendet|datum|envoyé|enviado|fecha|verzonden|"
@@ -42,25 +44,31 @@ static const char *const patterns[P_COUNT] = {
 		"von meinem \\S+ gesendet|envoyé de mon \\S+|enviado desde mi \\S+|"
 		"verzonden (vanaf|met) mijn \\S+|skickat från min \\S+|wysłane z mojego \\S+|"
 		"enviado do meu \\S+|inviato da(l mio)? \\S+)\\s*$",
-	[P_DISCLAIMER] = "^\\s*(confidentiality notice|disclaimer\\s*:|confidential\\s*:|"
+	[P_DISCLAIMER] = "^\\s*(confidentiality( notice)?\\s*:?|disclaimer\\s*:|confidential\\s*:|"
 		"this (e-?mail|message|communication)( and any (files|attachments)[^.]{0,40})? "
 		"(is|are|may be|may contain|contains?) (strictly )?(confidential|privileged|intended)|"
 		"the information (contained )?in this (e-?mail|message|communication)|"
 		"if you (are not|have received this).{0,40}(intended recipient|in error)|"
+		".{0,80}\\b(is )?authori[sz]ed (and|by) .{0,60}regulated by|"
+		".{0,60}registered (in england|office|in scotland|in ireland)|"
 		"vertraulichkeitshinweis|diese (e-?mail|nachricht) (enthält|ist) vertraulich|"
 		"ce (message|courriel|e-?mail) (et .{0,40})?(est|contient).{0,30}confidenti)",
-	[P_SIGNOFF] = "^\\s*(best|best regards|best wishes|kind regards|warm regards|warmest regards|"
-		"warmly|regards|many thanks|thanks( again| so much| a lot| and regards)?|"
+	[P_SIGNOFF] = "^\\s*(with (kind|best|warm|warmest|kindest) regards|with regards|kindest regards|"
+		"best|best regards|best wishes|kind regards|kind wishes|warm regards|"
+		"warm wishes|warmest regards|warmest wishes|warmly|regards|all best|with best wishes|"
+		"many thanks|thanks( again| so much| a lot| and regards)?|"
 		"thank you( again| so much| kindly)?|cheers|sincerely( yours)?|yours( sincerely| truly)?|"
-		"all the best|take care|talk soon|speak soon|with thanks|respectfully|"
-		"have a (great|good|nice|lovely|wonderful) (day|weekend|week|evening)|"
+		"all the best|take care|talk soon|speak soon|see you soon|with thanks|respectfully|"
+		"safe travels|happy \\p{L}+ing|enjoy( your \\p{L}+( \\p{L}+)?)?|"
+		"have a (great|good|nice|lovely|wonderful|fantastic|safe|pleasant|happy|brilliant) \\p{L}+( \\p{L}+)?|"
 		"mit freundlichen grüßen|freundliche grüße|viele grüße|beste grüße|liebe grüße|grüße|"
-		"cordialement|bien cordialement|bien à vous|salutations|merci|"
-		"saludos( cordiales)?|atentamente|un saludo|muchas gracias|gracias|"
-		"met vriendelijke groet(en)?|vriendelijke groet(en)?|groeten|hartelijke groet(en)?|"
+		"herzliche grüße|schöne grüße|gruß|"
+		"cordialement|bien cordialement|bien à vous|salutations|merci|bonne journée|belle journée|"
+		"saludos( cordiales)?|atentamente|un saludo|muchas gracias|gracias|un abrazo|"
+		"met vriendelijke groet(en)?|vriendelijke groet(en)?|groeten|groetjes|hartelijke groet(en)?|"
 		"med vänliga hälsningar|vänliga hälsningar|hälsningar|mvh|"
-		"pozdrawiam|z poważaniem|atenciosamente|cumprimentos|abraços|obrigad[oa]|"
-		"cordiali saluti|distinti saluti|saluti|grazie)"
+		"pozdrawiam( serdecznie)?|z poważaniem|serdecznie|atenciosamente|cumprimentos|abraços?|"
+		"um abraço|obrigad[oa]|cordiali saluti|distinti saluti|un saluto|saluti|grazie)"
 		"(?-i)([ \\t]*[,.!:;-]*[ \\t]*)(\\p{Lu}[\\p{L}.'-]*([ \\t]+\\p{Lu}[\\p{L}.'-]*){0,3})?"
 		"[ \\t]*[,.!]*\\s*$",
 };
@@ -114,13 +122,14 @@ static int sig_like(line l)
 			words++;
 		digits += c >= '0' && c <= '9';
 		contact |= c == '|' || c == '@' || (c == ':' && i + 2 < l.n && l.s[i + 1] == '/' && l.s[i + 2] == '/');
+		contact |= (unsigned char)c == 0xc2 && i + 1 < l.n && (unsigned char)l.s[i + 1] == 0xb7;  /* "·" */
 		contact |= i + 4 <= l.n && (l.s[i] | 0x20) == 'w' && strncasecmp(l.s + i, "www.", 4) == 0;
 	}
 	char last = l.n ? l.s[l.n - 1] : 0;
+	if (contact || digits >= 5)
+		return l.n <= 200;
 	if (l.n > 80)
 		return 0;
-	if (contact || digits >= 5)
-		return 1;
 	return l.n <= 60 && words <= 6 && (words <= 3 || (last != '.' && last != '!' && last != '?'));
 }
 
@@ -212,8 +221,17 @@ static size_t find_cut(const line *L, size_t n, unsigned char *drop, size_t *sig
 			*sig = i;
 			return i;
 		}
-		if (strchr("-BbAaDd#*=_PpRrTtWwEe \t", l.s[0]) && line_is(P_MARKER, l.s, l.n, md))
+		if (strchr("-BbAaDd \t", l.s[0]) && line_is(P_MARKER, l.s, l.n, md))
 			return i;
+		if (strchr("#*=_-PpRrTtWwEe \t", l.s[0]) && line_is(P_HELPDESK, l.s, l.n, md)) {
+			size_t k = 0;
+			while (k < i && (drop[k] || is_blank(L[k])))
+				k++;
+			if (k < i)
+				return i;
+			drop[i] = 1;  /* at the top: the reply is what follows it */
+			continue;
+		}
 		if (l.s[0] == '_' || l.s[0] == ' ') {
 			int j = next_nonblank(L, n, i + 1);
 			if (line_is(P_SEPARATOR, l.s, l.n, md) &&
@@ -302,7 +320,7 @@ int quote_split(const char *text, size_t len, tg_split *out)
 		last--;
 	size_t seen = 0;
 	int block = 1;
-	for (size_t i = last; i-- > 0 && seen < 9 && L[i].n <= 80;) {
+	for (size_t i = last; i-- > 0 && seen < 9 && (L[i].n <= 80 || sig_like(L[i]));) {
 		if (drop[i] || is_blank(L[i]))
 			continue;
 		seen++;

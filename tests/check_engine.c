@@ -21,11 +21,11 @@ static const struct verdict_case {
 	 "comes up.\n\nBest,\nRaj\n", "pass", ""},
 	{"ticket closed", PLAIN "Ticket closed.\n", "hold", "greeting closing curt empathy follow-up"},
 	{"false empathy", PLAIN "Hi Maria,\n\nI know how you feel. The refund is on its way. Let me know if "
-	 "it arrives.\n\nBest,\nRaj\n", "hold", "empathy false-empathy"},
+	 "it arrives.\n\nBest,\nRaj\n", "hold", "false-empathy"},
 	{"dismissive", PLAIN "Hi Maria,\n\nAs I already said, the button is on the left. Let me know if you "
 	 "find it.\n\nBest,\nRaj\n", "hold", "empathy dismissive"},
 	{"mild dismissive", PLAIN "Hi Maria,\n\nI'm sorry for the confusion. Obviously the button is on the "
-	 "left. Let me know if you find it.\n\nBest,\nRaj\n", "pass", "dismissive"},
+	 "left. Let me know if you find it.\n\nBest,\nRaj\n", "suggest", "dismissive"},
 	{"right kind of no", PLAIN "Hi Maria,\n\nI'm sorry, but we can't refund this order because it was "
 	 "used. What I can do instead is offer a replacement. Let me know.\n\nBest,\nRaj\n", "pass", ""},
 	{"curly apostrophe and wrapped phrase", PLAIN "Hi Maria,\n\nI\xe2\x80\x99m\nsorry about the delay. "
@@ -33,7 +33,7 @@ static const struct verdict_case {
 	{"shouting", PLAIN "Hi Maria,\n\nI'm sorry. PLEASE RESTART THE ROUTER BEFORE CALLING US AGAIN. Let me "
 	 "know.\n\nBest,\nRaj\n", "suggest", "shouting"},
 	{"peppering", PLAIN "Hi Maria,\nWhich browser? Which version? Did you clear the cache? Which page? "
-	 "Any error?\nBest,\nRaj\n", "suggest", "empathy questions follow-up"},
+	 "Any error?\nBest,\nRaj\n", "suggest", "empathy questions"},
 	{"polite quote under a curt reply", PLAIN "Nope. Can't work that out this time.\n\nOn Mon, 3 Mar 2025 "
 	 "at 10:02, Maria Lopez <maria@example.net> wrote:\n> Hi, I'm so sorry to bother you, I understand "
 	 "if not, because of the rules. Let me know! Thanks so much, best regards\n", "hold",
@@ -44,11 +44,15 @@ static const struct verdict_case {
 	{"noted, to a complaint", PLAIN "Noted, thanks.\n\nOn Mon, 3 Mar 2025 at 10:02, Maria Lopez "
 	 "<maria@example.net> wrote:\n> This is unacceptable. I was charged twice and nobody answers.\n",
 	 "hold", "greeting closing curt empathy follow-up"},
-	{"noted, with nothing quoted", PLAIN "Noted, thanks.\n", "suggest", "greeting closing empathy follow-up"},
+	{"noted, with nothing quoted", PLAIN "Noted, thanks.\n", "suggest", "greeting closing"},
 	{"short fix to an upset customer, with an offer", PLAIN "Fixed, thanks! Let me know if it happens "
 	 "again.\n\n> Still broken!!\n", "suggest", "greeting closing empathy"},
-	{"caring words in a signature", PLAIN "Your order shipped today.\n\nBest,\nRaj\n-- \nAcme Support: "
-	 "we're here for you, we understand!\n", "suggest", "greeting empathy follow-up"},
+	{"caring words in a signature", PLAIN "Your order was delayed; it shipped today.\n\nBest,\nRaj\n-- \n"
+	 "Acme Support: we're here for you, we understand!\n", "suggest", "greeting empathy"},
+	{"information needs no sorry", PLAIN "Hi Maria,\n\nYour export is ready under Settings > Data. "
+	 "It stays there for 7 days.\n\nBest,\nRaj\n", "pass", ""},
+	{"a one-line confirmation is not held", PLAIN "Done - your plan is now annual. Thanks!\n", "pass",
+	 "greeting"},
 	{"html only", HDR "Content-Type: text/html; charset=utf-8\n\n<html><body><p>Nope.</p><p>Can't work "
 	 "that out this time.</p><blockquote>I understand, thank you so much</blockquote></body></html>\n",
 	 "hold", "greeting closing curt empathy follow-up"},
@@ -216,7 +220,8 @@ START_TEST(thresholds_map_scores)
 	ck_assert_int_eq(engine_action_for(rs, 2), TG_PASS);
 	ck_assert_int_eq(engine_action_for(rs, 3), TG_SUGGEST);
 	ck_assert_int_eq(engine_action_for(rs, 7), TG_SUGGEST);
-	ck_assert_int_eq(engine_action_for(rs, 8), TG_HOLD);
+	ck_assert_int_eq(engine_action_for(rs, 15), TG_SUGGEST);
+	ck_assert_int_eq(engine_action_for(rs, 16), TG_HOLD);
 	ck_assert_int_eq(engine_action_for(rs, 1000), TG_HOLD);  /* reject is off */
 	policy_unref(p);
 }

@@ -65,7 +65,7 @@ START_TEST(default_policy_loads)
 	ck_assert_str_eq(p->set[0].name, "default");
 	ck_assert_str_eq(p->set[1].name, "auto-responder");
 	ck_assert_int_eq(p->set[0].rule[R_CURT].floor, TG_HOLD);
-	ck_assert_int_eq(p->set[0].threshold[TG_HOLD], 8);
+	ck_assert_int_eq(p->set[0].threshold[TG_HOLD], 16);
 	ck_assert_int_eq(p->set[1].rule[R_FOLLOW_UP].enabled, 0);
 	ck_assert_int_eq(p->set[1].rule[R_GREETING].weight, 1);
 	ck_assert_int_eq(p->set[1].rule[R_CURT].weight, p->set[0].rule[R_CURT].weight);
