@@ -6,11 +6,13 @@ cd "$(dirname "$0")/.."
 
 PKGS="build-essential autoconf automake autoconf-archive pkg-config check valgrind
       libmilter-dev libetpan-dev libxml2-dev libhyperscan-dev libpcre2-dev libconfig-dev
-      libesmtp-dev libsystemd-dev groff-base man-db"
+      libesmtp-dev libsystemd-dev groff-base man-db postfix swaks miltertest"
 
 deps() {
 	if [ "$(id -u)" -eq 0 ]; then
 		apt-get update
+		# Postfix for the end-to-end tests: installed, never configured as the system MTA.
+		echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
 		# shellcheck disable=SC2086
 		DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $PKGS
 	else

@@ -140,12 +140,30 @@ static void check_curt(judge *j, int greeting, int closing, int upset)
 		add_rule(j, R_CURT, 0);
 }
 
+/* A capitalised heading on a line of its own ("WHAT TO DO NEXT"), or a
+ * pasted chat or log line ("[16:42] Priyanka: ..."): not the agent shouting. */
+static int heading_or_transcript(const tg_reply *r, const tg_sentence *t)
+{
+	const char *s = r->agent + t->orig_off, *e = s + t->orig_len;
+	char last = t->orig_len ? e[-1] : 0;
+	int own_line = (t->orig_off == 0 || s[-1] == '\n') && (e == r->agent + r->agent_len || *e == '\n');
+	if (own_line && last != '.' && last != '!' && last != '?' && t->words <= 10)
+		return 1;
+	size_t i = s < e && *s == '[' ? 1 : 0;
+	size_t d = i;
+	while (s + d < e && s[d] >= '0' && s[d] <= '9')
+		d++;
+	return d > i && d - i <= 2 && s + d < e && s[d] == ':';
+}
+
 static void check_shouting(judge *j)
 {
 	const tg_rule *rule = &j->rs->rule[R_SHOUTING];
 	const tg_reply *r = j->r;
 	for (size_t s = 0; s < r->nsent; s++) {
 		const tg_sentence *t = &r->sent[s];
+		if (heading_or_transcript(r, t))
+			continue;
 		if (t->words >= rule->num[N_MIN_WORDS] && t->letters >= rule->num[N_MIN_LETTERS] &&
 		    (double)t->caps >= rule->num[N_CAPS_RATIO] * t->letters) {
 			add_rule(j, R_SHOUTING, s);

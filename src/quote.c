@@ -12,7 +12,7 @@
 /* Line classes, each one PCRE2 pattern matched against a whole line. The
  * language lists are here rather than in the policy because they describe
  * mail clients, not tone; extend them when a client's format is missed. */
-enum { P_ATTRIB, P_ATTRIB_START, P_MARKER, P_HELPDESK, P_SEPARATOR, P_HDR_FROM, P_HDR_OTHER,
+enum { P_ATTRIB, P_ATTRIB_START, P_MARKER, P_HELPDESK, P_NOTICE, P_SEPARATOR, P_HDR_FROM, P_HDR_OTHER,
        P_MOBILE, P_DISCLAIMER, P_SIGNOFF, P_COUNT };
 
 #define WROTE "(wrote|writes|schrieb|a écrit|a ecrit|escribió|escribio|escreveu|schreef|" \
@@ -33,6 +33,8 @@ static const char *const patterns[P_COUNT] = {
 		"début du message réexpédié\\s*:?)\\s*$",
 	/* help desks put it above the newest comment or below the reply */
 	[P_HELPDESK] = "^[#=*_ \\t-]*(please )?((type|write|enter) )?(your )?(reply|response) above this line[#=*_. -]*$",
+	[P_NOTICE] = "(your (request|ticket|case)\\b.{0,40}\\b(has been|was) (updated|received|created|solved|answered)|"
+		"to add (additional )?comments|reply to this (e-?mail|message) to|ticket #?\\d+ (has been|was))",
 	[P_SEPARATOR] = "^\\s*_{10,}\\s*$",
 	[P_HDR_FROM] = "^\\s*\\*?(from|von|de|van|från|od|da|fra|lähettäjä|от)\\s*\\*?\\s*:\\s*\\S",
 	[P_HDR_OTHER] = "^\\s*\\*?(sent|date|gesendet|datum|envoyé|enviado|fecha|verzonden|"
@@ -70,7 +72,9 @@ static const char *const patterns[P_COUNT] = {
 		"pozdrawiam( serdecznie)?|z poważaniem|serdecznie|atenciosamente|cumprimentos|abraços?|"
 		"um abraço|obrigad[oa]|cordiali saluti|distinti saluti|un saluto|saluti|grazie)"
 		"(?-i)([ \\t]*[,.!:;-]*[ \\t]*)(\\p{Lu}[\\p{L}.'-]*([ \\t]+\\p{Lu}[\\p{L}.'-]*){0,3})?"
-		"[ \\t]*[,.!]*\\s*$",
+		"[ \\t]*[,.!]*\\s*$|"
+		/* "With thanks for your support," "Thanks & regards," */
+		"(?i)^\\s*(with|thanks|thank you|many thanks|best|kind|warm|warmest)\\b[^.!?\\n]{0,40},\\s*$",
 };
 
 static pcre2_code *re[P_COUNT];
@@ -130,7 +134,13 @@ static int sig_like(line l)
 		return l.n <= 200;
 	if (l.n > 80)
 		return 0;
-	return l.n <= 60 && words <= 6 && (words <= 3 || (last != '.' && last != '!' && last != '?'));
+	/* "Your order shipped today." is a sentence; "Acme Logistics Sp. z o.o." a company */
+	unsigned caps = 0;
+	for (size_t i = 0; i < l.n; i++)
+		if ((i == 0 || l.s[i - 1] == ' ') && ((l.s[i] >= 'A' && l.s[i] <= 'Z') || (l.s[i] >= '0' && l.s[i] <= '9')))
+			caps++;
+	return l.n <= 60 && words <= 6 &&
+	       (words <= 3 || (last != '.' && last != '!' && last != '?') || caps * 2 >= words);
 }
 
 static int ends_colon(line l)
@@ -203,6 +213,32 @@ static int put_lines(sbuf *sb, const line *L, size_t a, size_t b, int unquote)
 	return 0;
 }
 
+/* A line of nothing but dashes, underscores or the like. */
+static int rule_line(line l)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < l.n; i++) {
+		if (strchr("-_=*~#", l.s[i]) == NULL && l.s[i] != ' ')
+			return 0;
+		n += l.s[i] != ' ';
+	}
+	return n >= 10;
+}
+
+/* Is everything above line i a help-desk notice ("Your request (48213) has
+ * been updated. To add additional comments, reply to this email.")? */
+static int notice_above(const line *L, const unsigned char *drop, size_t i, pcre2_match_data *md)
+{
+	size_t n = 0;
+	for (size_t k = 0; k < i; k++) {
+		if (drop[k] || is_blank(L[k]))
+			continue;
+		if (++n > 3 || !line_is(P_NOTICE, L[k].s, L[k].n, md))
+			return 0;
+	}
+	return n > 0;
+}
+
 /* Where the history starts (everything from there on is not the agent's),
  * marking quoted and attribution lines to drop on the way. */
 static size_t find_cut(const line *L, size_t n, unsigned char *drop, size_t *sig,
@@ -223,6 +259,12 @@ static size_t find_cut(const line *L, size_t n, unsigned char *drop, size_t *sig
 		}
 		if (strchr("-BbAaDd \t", l.s[0]) && line_is(P_MARKER, l.s, l.n, md))
 			return i;
+		if (rule_line(l) && notice_above(L, drop, i, md)) {
+			drop[i] = 1;  /* "-------" under a help-desk notice: not words */
+			for (size_t k = 0; k < i; k++)
+				drop[k] = 1;  /* ... and the notice above it */
+			continue;
+		}
 		if (strchr("#*=_-PpRrTtWwEe \t", l.s[0]) && line_is(P_HELPDESK, l.s, l.n, md)) {
 			size_t k = 0;
 			while (k < i && (drop[k] || is_blank(L[k])))

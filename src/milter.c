@@ -1,0 +1,486 @@
+/* milter — libmilter callbacks around the engine; see milter.h. */
+#include "config.h"
+#include "milter.h"
+#include "judge.h"
+#include "log.h"
+#include "sbuf.h"
+
+#include <libmilter/mfapi.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+/* ---- the snapshot ------------------------------------------------------ */
+
+static pthread_mutex_t snap_lock = PTHREAD_MUTEX_INITIALIZER;
+static tg_snapshot *current;
+
+tg_snapshot *snapshot_new(tg_settings *cfg, tg_policy *policy)
+{
+	tg_snapshot *s = calloc(1, sizeof *s);
+	if (s == NULL)
+		return NULL;
+	s->cfg = cfg;
+	s->policy = policy;
+	s->refs = 1;
+	return s;
+}
+
+void snapshot_unref(tg_snapshot *s)
+{
+	if (s && __atomic_sub_fetch(&s->refs, 1, __ATOMIC_ACQ_REL) == 0) {
+		settings_free(s->cfg);
+		policy_unref(s->policy);
+		free(s);
+	}
+}
+
+void snapshot_install(tg_snapshot *s)
+{
+	pthread_mutex_lock(&snap_lock);
+	tg_snapshot *old = current;
+	current = s;
+	pthread_mutex_unlock(&snap_lock);
+	snapshot_unref(old);
+}
+
+tg_snapshot *snapshot_get(void)
+{
+	pthread_mutex_lock(&snap_lock);
+	tg_snapshot *s = current;
+	if (s)
+		__atomic_add_fetch(&s->refs, 1, __ATOMIC_RELAXED);
+	pthread_mutex_unlock(&snap_lock);
+	return s;
+}
+
+/* ---- counters ---------------------------------------------------------- */
+
+static tg_counts counts;
+
+static void count(unsigned long *c)
+{
+	__atomic_add_fetch(c, 1, __ATOMIC_RELAXED);
+}
+
+void milter_counts(tg_counts *out)
+{
+	unsigned long *dst = (unsigned long *)out, *src = (unsigned long *)&counts;
+	for (size_t i = 0; i < sizeof counts / sizeof(unsigned long); i++)
+		dst[i] = __atomic_load_n(&src[i], __ATOMIC_RELAXED);
+}
+
+/* ---- per connection and per message ------------------------------------ */
+
+enum { MAX_RCPTS = 1000 };
+
+struct msg {
+	tg_snapshot *snap;
+	sbuf raw;          /* headers + body as the MTA sent them, bounded */
+	int oversize;
+	char *sender;
+	char **rcpts;
+	size_t nrcpt;
+};
+
+struct conn {
+	unsigned long steps;   /* negotiated protocol steps */
+	tg_scratch *scratch;   /* for scratch_policy's matcher */
+	const tg_policy *scratch_policy;
+	struct msg *m;
+};
+
+static void msg_free(struct msg *m)
+{
+	if (m == NULL)
+		return;
+	snapshot_unref(m->snap);
+	sbuf_free(&m->raw);
+	free(m->sender);
+	for (size_t i = 0; i < m->nrcpt; i++)
+		free(m->rcpts[i]);
+	free(m->rcpts);
+	free(m);
+}
+
+static struct conn *conn_of(SMFICTX *ctx)
+{
+	return smfi_getpriv(ctx);
+}
+
+/* The answer when something inside tonegate fails: never lose the mail. */
+static sfsistat on_error(SMFICTX *ctx, const tg_settings *cfg, const char *what)
+{
+	count(&counts.errors);
+	const char *qid = smfi_getsymval(ctx, "i");
+	int tempfail = cfg && cfg->on_error == TG_ONERR_TEMPFAIL;
+	log_msg(LOG_ERR, "queue=%s error: %s; message %s (on_error)", qid ? qid : "?", what,
+		tempfail ? "temp-failed" : "accepted unchecked");
+	if (tempfail) {
+		smfi_setreply(ctx, "451", "4.3.0", "tonegate: temporary failure, try again later");
+		return SMFIS_TEMPFAIL;
+	}
+	return SMFIS_ACCEPT;
+}
+
+/* An address without its angle brackets. */
+static char *bare(const char *a)
+{
+	size_t n = strlen(a);
+	if (n >= 2 && a[0] == '<' && a[n - 1] == '>')
+		return strndup(a + 1, n - 2);
+	return strdup(a);
+}
+
+/* A reply for a step whose answer was negotiated away. */
+static sfsistat cont(const struct conn *c, unsigned long nr)
+{
+	return c && (c->steps & nr) ? SMFIS_NOREPLY : SMFIS_CONTINUE;
+}
+
+/* ---- callbacks --------------------------------------------------------- */
+
+static sfsistat cb_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1, unsigned long f2,
+			     unsigned long f3, unsigned long *pf0, unsigned long *pf1,
+			     unsigned long *pf2, unsigned long *pf3)
+{
+	struct conn *c = calloc(1, sizeof *c);
+	if (c == NULL)
+		return SMFIS_REJECT;  /* refuse the connection: the MTA applies its default */
+	smfi_setpriv(ctx, c);
+	/* Only what the gate uses: headers to add and quarantine; no connect,
+	 * HELO or unknown commands, and no replies to headers and body. */
+	*pf0 = (SMFIF_ADDHDRS | SMFIF_QUARANTINE) & f0;
+	unsigned long want = SMFIP_NOCONNECT | SMFIP_NOHELO | SMFIP_NOUNKNOWN | SMFIP_NR_HDR |
+			     SMFIP_NR_EOH | SMFIP_NR_BODY;
+	c->steps = want & f1;
+	*pf1 = c->steps;
+	*pf2 = *pf3 = 0;
+	(void)f2;
+	(void)f3;
+	return SMFIS_CONTINUE;
+}
+
+static sfsistat cb_envfrom(SMFICTX *ctx, char **argv)
+{
+	struct conn *c = conn_of(ctx);
+	if (c == NULL)
+		return SMFIS_ACCEPT;
+	msg_free(c->m);
+	c->m = NULL;
+	struct msg *m = calloc(1, sizeof *m);
+	tg_snapshot *snap = snapshot_get();
+	if (m == NULL || snap == NULL) {
+		free(m);
+		snapshot_unref(snap);
+		return on_error(ctx, NULL, "out of memory at MAIL FROM");
+	}
+	m->snap = snap;
+	m->sender = bare(argv && argv[0] ? argv[0] : "");
+	if (m->sender == NULL) {
+		msg_free(m);
+		return on_error(ctx, snap->cfg, "out of memory at MAIL FROM");
+	}
+	if (!policy_in_scope(snap->policy, m->sender, NULL, 0)) {
+		count(&counts.out_of_scope);
+		msg_free(m);
+		return SMFIS_ACCEPT;  /* nothing of it is buffered */
+	}
+	m->raw.max = snap->cfg->max_message_size;
+	c->m = m;
+	return SMFIS_CONTINUE;
+}
+
+static sfsistat cb_envrcpt(SMFICTX *ctx, char **argv)
+{
+	struct conn *c = conn_of(ctx);
+	if (c == NULL || c->m == NULL)
+		return SMFIS_CONTINUE;
+	struct msg *m = c->m;
+	if (m->nrcpt < MAX_RCPTS && argv && argv[0]) {
+		char **v = realloc(m->rcpts, (m->nrcpt + 1) * sizeof *v);
+		if (v == NULL || (v[m->nrcpt] = bare(argv[0])) == NULL) {
+			if (v)
+				m->rcpts = v;
+			return on_error(ctx, m->snap->cfg, "out of memory at RCPT TO");
+		}
+		m->rcpts = v;
+		m->nrcpt++;
+	}
+	return SMFIS_CONTINUE;
+}
+
+static sfsistat cb_data(SMFICTX *ctx)
+{
+	struct conn *c = conn_of(ctx);
+	if (c == NULL || c->m == NULL)
+		return SMFIS_CONTINUE;
+	struct msg *m = c->m;
+	if (!policy_in_scope(m->snap->policy, m->sender, (const char *const *)m->rcpts, m->nrcpt)) {
+		count(&counts.out_of_scope);
+		msg_free(m);
+		c->m = NULL;
+		return SMFIS_ACCEPT;
+	}
+	return SMFIS_CONTINUE;
+}
+
+/* Append to the message; past max_message_size, remember it and stop. */
+static void collect(struct msg *m, const char *p, size_t n)
+{
+	if (!m->oversize && sbuf_append(&m->raw, p, n) < 0)
+		m->oversize = 1;
+}
+
+static sfsistat cb_header(SMFICTX *ctx, char *name, char *value)
+{
+	struct conn *c = conn_of(ctx);
+	if (c && c->m) {
+		collect(c->m, name, strlen(name));
+		collect(c->m, ": ", 2);
+		collect(c->m, value, strlen(value));
+		collect(c->m, "\r\n", 2);
+	}
+	return cont(c, SMFIP_NR_HDR);
+}
+
+static sfsistat cb_eoh(SMFICTX *ctx)
+{
+	struct conn *c = conn_of(ctx);
+	if (c && c->m)
+		collect(c->m, "\r\n", 2);
+	return cont(c, SMFIP_NR_EOH);
+}
+
+static sfsistat cb_body(SMFICTX *ctx, unsigned char *chunk, size_t len)
+{
+	struct conn *c = conn_of(ctx);
+	if (c && c->m)
+		collect(c->m, (const char *)chunk, len);
+	return cont(c, SMFIP_NR_BODY);
+}
+
+/* A header value from message data: one line, printable, bounded. */
+static void hval(sbuf *out, const char *s, size_t n, size_t max)
+{
+	for (size_t i = 0; i < n && out->len < max; i++) {
+		unsigned char ch = (unsigned char)s[i];
+		sbuf_putc(out, ch < 0x20 || ch == 0x7f ? ' ' : (char)ch);
+	}
+}
+
+static void rules_list(sbuf *out, const tg_verdict *v)
+{
+	for (size_t i = 0; i < v->nf; i++)
+		sbuf_printf(out, "%s%s", i ? "," : "", policy_rule_name(v->f[i].rule));
+	if (v->nf == 0)
+		sbuf_puts(out, "-");
+}
+
+/* The findings as headers, so a held message explains itself (postcat). */
+static int add_finding_headers(SMFICTX *ctx, const tg_settings *cfg, const tg_judgement *j)
+{
+	const tg_verdict *v = &j->verdict;
+	sbuf h = SBUF_INIT;
+	int rc = 0;
+	sbuf_printf(&h, "%s score=%d ruleset=%s rules=", policy_action_name(v->action), v->score, v->ruleset->name);
+	rules_list(&h, v);
+	if (h.s == NULL || smfi_addheader(ctx, cfg->header_verdict, h.s) != MI_SUCCESS)
+		rc = -1;
+	for (size_t i = 0; i < v->nf && rc == 0; i++) {
+		const tg_finding *f = &v->f[i];
+		sbuf_reset(&h);
+		sbuf_printf(&h, "%s line=%u weight=%d \"", policy_rule_name(f->rule), f->line, f->weight);
+		hval(&h, j->reply.agent + f->ex_off, f->ex_len, 300);
+		sbuf_puts(&h, "\" ");
+		hval(&h, f->message, strlen(f->message), 700);
+		if (h.s == NULL || smfi_addheader(ctx, cfg->header_finding, h.s) != MI_SUCCESS)
+			rc = -1;
+	}
+	sbuf_free(&h);
+	return rc;
+}
+
+/* 550 with one line per finding; libmilter wants no CR/LF and "%" doubled. */
+static void reject_reply(SMFICTX *ctx, const tg_judgement *j)
+{
+	const tg_verdict *v = &j->verdict;
+	char lines[8][256];
+	size_t n = 0;
+	snprintf(lines[n++], sizeof lines[0], "tonegate refused this reply (score %d); please rewrite it:", v->score);
+	for (size_t i = 0; i < v->nf && n < 8; i++) {
+		sbuf t = SBUF_INIT;
+		sbuf_printf(&t, "%s: ", policy_rule_name(v->f[i].rule));
+		hval(&t, v->f[i].message, strlen(v->f[i].message), 200);
+		size_t k = 0;
+		for (size_t p = 0; t.s && p < t.len && k + 2 < sizeof lines[0]; p++) {
+			if (t.s[p] == '%')
+				lines[n][k++] = '%';
+			lines[n][k++] = t.s[p];
+		}
+		lines[n++][k] = '\0';
+		sbuf_free(&t);
+	}
+	const char *l[8] = {NULL};
+	for (size_t i = 0; i < n; i++)
+		l[i] = lines[i];
+	smfi_setmlreply(ctx, "550", "5.7.1", l[0], l[1], l[2], l[3], l[4], l[5], l[6], l[7], (char *)NULL);
+}
+
+static double ms_since(const struct timespec *t0)
+{
+	struct timespec t1;
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	return (double)(t1.tv_sec - t0->tv_sec) * 1e3 + (double)(t1.tv_nsec - t0->tv_nsec) / 1e6;
+}
+
+static sfsistat judge_and_act(SMFICTX *ctx, struct conn *c, struct msg *m)
+{
+	const tg_settings *cfg = m->snap->cfg;
+	tg_policy *pol = m->snap->policy;
+	const char *qid = smfi_getsymval(ctx, "i");
+	qid = qid ? qid : "?";
+	if (m->oversize) {
+		count(&counts.unchecked);
+		if (cfg->on_oversize == TG_BIG_TEMPFAIL) {
+			log_msg(LOG_WARNING, "queue=%s from=<%s> larger than max_message_size=%zu: temp-failed",
+				qid, m->sender, cfg->max_message_size);
+			smfi_setreply(ctx, "452", "4.3.1", "tonegate: message too large to check");
+			return SMFIS_TEMPFAIL;
+		}
+		log_msg(LOG_NOTICE, "queue=%s from=<%s> larger than max_message_size=%zu: passed unchecked",
+			qid, m->sender, cfg->max_message_size);
+		smfi_addheader(ctx, cfg->header_name, "unchecked reason=too-big");
+		return SMFIS_CONTINUE;
+	}
+	if (c->scratch_policy != pol) {  /* a reload changed the phrase database */
+		matcher_scratch_free(c->scratch);
+		c->scratch = matcher_scratch_new(pol->matcher);
+		c->scratch_policy = c->scratch ? pol : NULL;
+		if (c->scratch == NULL)
+			return on_error(ctx, cfg, "out of memory for the phrase scanner");
+	}
+	struct timespec t0;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	tg_envelope env = {m->sender, (const char *const *)m->rcpts, m->nrcpt};
+	tg_judgement j;
+	if (judge_message(pol, c->scratch, m->raw.s ? m->raw.s : "", m->raw.len, &env, &j) < 0) {
+		judge_free(&j);
+		return on_error(ctx, cfg, "out of memory while judging");
+	}
+	double ms = ms_since(&t0);
+	const char *msgid = message_header(&j.mail, "Message-ID");
+	sfsistat rc = SMFIS_CONTINUE;
+	sbuf line = SBUF_INIT, hdr = SBUF_INIT;
+	sbuf_printf(&line, "queue=%s msgid=", qid);
+	hval(&line, msgid ? msgid : "-", msgid ? strlen(msgid) : 1, 200);
+	sbuf_printf(&line, " from=<%s> rcpts=%zu", m->sender, m->nrcpt);
+	if (j.status != TG_OK || !j.in_scope) {
+		count(j.in_scope ? &counts.unchecked : &counts.out_of_scope);
+		const char *why = j.in_scope ? tg_status_id(j.status) : "out-of-scope";
+		log_msg(LOG_INFO, "%s action=pass unchecked=%s time=%.2fms", line.s, why, ms);
+		if (cfg->pass_header) {
+			sbuf_printf(&hdr, "unchecked reason=%s", why);
+			smfi_addheader(ctx, cfg->header_name, hdr.s);
+		}
+		goto out;
+	}
+	const tg_verdict *v = &j.verdict;
+	count(&counts.action[v->action]);
+	sbuf_printf(&line, " action=%s score=%d ruleset=%s rules=", policy_action_name(v->action), v->score,
+		    v->ruleset->name);
+	rules_list(&line, v);
+	sbuf_printf(&line, " time=%.2fms", ms);
+	log_msg(ms > cfg->judge_timeout_ms ? LOG_WARNING : LOG_INFO, "%s", line.s);
+	switch (v->action) {
+	case TG_PASS:
+		if (cfg->pass_header) {
+			sbuf_printf(&hdr, "pass score=%d", v->score);
+			smfi_addheader(ctx, cfg->header_name, hdr.s);
+		}
+		break;
+	case TG_SUGGEST:
+	case TG_REWRITE:  /* the rewrite itself comes with the notices; deliver as suggest */
+		sbuf_printf(&hdr, "%s score=%d rules=", policy_action_name(v->action), v->score);
+		rules_list(&hdr, v);
+		smfi_addheader(ctx, cfg->header_name, hdr.s);
+		break;
+	case TG_HOLD:
+		if (add_finding_headers(ctx, cfg, &j) < 0)
+			log_msg(LOG_WARNING, "queue=%s could not add the finding headers", qid);
+		sbuf_printf(&hdr, "tonegate hold score=%d rules=", v->score);
+		rules_list(&hdr, v);
+		if (smfi_quarantine(ctx, hdr.s) != MI_SUCCESS) {
+			rc = on_error(ctx, cfg, "the MTA refused to quarantine the message");
+			goto out;
+		}
+		break;
+	case TG_REJECT:
+		reject_reply(ctx, &j);
+		rc = SMFIS_REJECT;
+		break;
+	case TG_NACTIONS:
+		break;
+	}
+out:
+	sbuf_free(&line);
+	sbuf_free(&hdr);
+	judge_free(&j);
+	return rc;
+}
+
+static sfsistat cb_eom(SMFICTX *ctx)
+{
+	struct conn *c = conn_of(ctx);
+	if (c == NULL || c->m == NULL)
+		return SMFIS_CONTINUE;
+	struct msg *m = c->m;
+	sfsistat rc = judge_and_act(ctx, c, m);
+	msg_free(m);
+	c->m = NULL;
+	return rc;
+}
+
+static sfsistat cb_abort(SMFICTX *ctx)
+{
+	struct conn *c = conn_of(ctx);
+	if (c) {
+		msg_free(c->m);
+		c->m = NULL;
+	}
+	return SMFIS_CONTINUE;
+}
+
+static sfsistat cb_close(SMFICTX *ctx)
+{
+	struct conn *c = conn_of(ctx);
+	if (c) {  /* may come without negotiate or after a refused one */
+		msg_free(c->m);
+		matcher_scratch_free(c->scratch);
+		free(c);
+		smfi_setpriv(ctx, NULL);
+	}
+	return SMFIS_CONTINUE;
+}
+
+int milter_register(void)
+{
+	static struct smfiDesc desc = {
+		.xxfi_name = "tonegate",
+		.xxfi_version = SMFI_VERSION,
+		.xxfi_flags = SMFIF_ADDHDRS | SMFIF_QUARANTINE,
+		.xxfi_envfrom = cb_envfrom,
+		.xxfi_envrcpt = cb_envrcpt,
+		.xxfi_header = cb_header,
+		.xxfi_eoh = cb_eoh,
+		.xxfi_body = cb_body,
+		.xxfi_eom = cb_eom,
+		.xxfi_abort = cb_abort,
+		.xxfi_close = cb_close,
+		.xxfi_data = cb_data,
+		.xxfi_negotiate = cb_negotiate,
+	};
+	return smfi_register(desc) == MI_SUCCESS ? 0 : -1;
+}

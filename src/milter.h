@@ -1,0 +1,40 @@
+/*
+ * milter — the libmilter callbacks: collect each message (bounded), judge it
+ * with the engine at end of message and act on the verdict (headers,
+ * quarantine, 550). Mail out of scope is accepted at the first callback that
+ * can tell. No callback ever exits the process: failures give the
+ * configured on_error verdict.
+ *
+ * The daemon's one piece of shared state is the snapshot (settings + policy),
+ * refcounted: each message takes a reference when it starts and finishes
+ * with that snapshot even if a reload installs a new one meanwhile.
+ */
+#ifndef TG_MILTER_H
+#define TG_MILTER_H
+
+#include "policy.h"
+#include "settings.h"
+
+typedef struct tg_snapshot {
+	tg_settings *cfg;
+	tg_policy *policy;
+	unsigned refs;
+} tg_snapshot;
+
+/* Take ownership of cfg and policy as a new snapshot (refs = 1). */
+tg_snapshot *snapshot_new(tg_settings *cfg, tg_policy *policy);
+/* Make s the current snapshot (the caller's reference moves in). */
+void snapshot_install(tg_snapshot *s);
+/* A reference to the current snapshot; drop it with snapshot_unref. */
+tg_snapshot *snapshot_get(void);
+void snapshot_unref(tg_snapshot *s);
+
+typedef struct tg_counts {
+	unsigned long action[TG_NACTIONS], unchecked, out_of_scope, errors;
+} tg_counts;
+void milter_counts(tg_counts *out);
+
+/* smfi_register with the callbacks; 0 or -1. */
+int milter_register(void);
+
+#endif

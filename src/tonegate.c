@@ -1,0 +1,275 @@
+/*
+ * tonegate — the milter daemon: read the configuration and policy, open the
+ * socket, drop privileges, then serve libmilter's threads. SIGUSR1 (and
+ * systemd's ExecReload) reloads configuration and policy atomically;
+ * SIGTERM/SIGINT/SIGHUP stop (libmilter's own signal thread).
+ */
+#include "config.h"
+#include "judge.h"
+#include "log.h"
+#include "milter.h"
+#include "settings.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <grp.h>
+#include <libmilter/mfapi.h>
+#include <pthread.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <systemd/sd-daemon.h>
+#include <unistd.h>
+
+#ifndef SYSCONFDIR
+#define SYSCONFDIR "/etc"
+#endif
+
+static const char *conf_path = SYSCONFDIR "/tonegate/tonegate.conf";
+static const char *socket_override;
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: tonegate [-c FILE] [-p SOCKET] [-f] [-n] [-V]\n"
+		   "  -c FILE    daemon configuration (default " SYSCONFDIR "/tonegate/tonegate.conf)\n"
+		   "  -p SOCKET  listen here instead: unix:/path or inet:PORT@HOST\n"
+		   "  -f         stay in the foreground and log to stderr\n"
+		   "  -n         check the configuration and the policy, then exit\n"
+		   "  -V         print the version\n");
+}
+
+/* Settings and policy, both or neither: "file:line: message" in err. */
+static tg_snapshot *load_snapshot(char *err, size_t errlen)
+{
+	tg_settings *cfg = settings_load(conf_path, err, errlen);
+	if (cfg == NULL)
+		return NULL;
+	if (socket_override) {
+		if (strncmp(socket_override, "unix:", 5) && strncmp(socket_override, "local:", 6) &&
+		    strncmp(socket_override, "inet:", 5) && strncmp(socket_override, "inet6:", 6)) {
+			snprintf(err, errlen, "-p %s: use unix:/path or inet:PORT@HOST", socket_override);
+			settings_free(cfg);
+			return NULL;
+		}
+		free(cfg->socket);
+		cfg->socket = strdup(socket_override);
+	}
+	tg_policy *pol = policy_load(cfg->policy, err, errlen);
+	if (pol == NULL) {
+		settings_free(cfg);
+		return NULL;
+	}
+	tg_snapshot *s = snapshot_new(cfg, pol);
+	if (s == NULL) {
+		snprintf(err, errlen, "out of memory");
+		settings_free(cfg);
+		policy_unref(pol);
+	}
+	return s;
+}
+
+static void emit_line(const char *line, void *arg)
+{
+	fprintf(arg, "%s\n", line);
+}
+
+static void status(const char *state)
+{
+	tg_counts c;
+	milter_counts(&c);
+	sd_notifyf(0, "%sSTATUS=%s: %lu passed, %lu suggested, %lu held, %lu rejected, %lu unchecked, "
+		   "%lu out of scope, %lu errors", state, "serving", c.action[TG_PASS],
+		   c.action[TG_SUGGEST] + c.action[TG_REWRITE], c.action[TG_HOLD], c.action[TG_REJECT],
+		   c.unchecked, c.out_of_scope, c.errors);
+}
+
+static void reload(void)
+{
+	char err[1024];
+	sd_notify(0, "RELOADING=1");
+	tg_snapshot *s = load_snapshot(err, sizeof err);
+	if (s == NULL) {
+		log_msg(LOG_ERR, "reload refused, the running configuration and policy stay: %s", err);
+		sd_notify(0, "READY=1\nSTATUS=reload refused: see the log");
+		return;
+	}
+	tg_snapshot *old = snapshot_get();
+	if (old && strcmp(old->cfg->socket, s->cfg->socket) != 0)
+		log_msg(LOG_WARNING, "reload: socket changed to %s; it takes a restart", s->cfg->socket);
+	snapshot_unref(old);
+	log_msg(LOG_NOTICE, "reloaded %s and %s (%zu phrases and patterns)", conf_path, s->cfg->policy,
+		matcher_count(s->policy->matcher));
+	snapshot_install(s);
+	sd_notify(0, "READY=1");
+	status("");
+}
+
+/* SIGUSR1 reloads; in between, STATUS and the systemd watchdog. */
+static void *control_thread(void *arg)
+{
+	sigset_t *set = arg;
+	uint64_t wd_usec = 0;
+	int wd = sd_watchdog_enabled(0, &wd_usec) > 0;
+	for (;;) {
+		tg_snapshot *s = snapshot_get();
+		unsigned interval = s ? s->cfg->status_interval : 10;
+		snapshot_unref(s);
+		struct timespec ts = {interval, 0};
+		if (wd && wd_usec / 2 < (uint64_t)interval * 1000000) {
+			ts.tv_sec = (time_t)(wd_usec / 2000000);
+			ts.tv_nsec = (long)(wd_usec / 2 % 1000000) * 1000;
+		}
+		int sig = sigtimedwait(set, NULL, &ts);
+		if (sig == SIGUSR1)
+			reload();
+		if (wd)
+			sd_notify(0, "WATCHDOG=1");
+		status("");
+	}
+	return NULL;
+}
+
+static int unix_path(const char *spec, const char **path)
+{
+	if (!strncmp(spec, "unix:", 5)) { *path = spec + 5; return 1; }
+	if (!strncmp(spec, "local:", 6)) { *path = spec + 6; return 1; }
+	return 0;
+}
+
+/* Socket ownership and mode, then the unprivileged user. */
+static int drop_privileges(const tg_settings *cfg)
+{
+	const char *path;
+	if (unix_path(cfg->socket, &path)) {
+		if (chmod(path, cfg->socket_mode) < 0) {
+			log_msg(LOG_ERR, "chmod %s: %s", path, strerror(errno));
+			return -1;
+		}
+		if (*cfg->socket_group) {
+			struct group *g = getgrnam(cfg->socket_group);
+			if (g == NULL || chown(path, (uid_t)-1, g->gr_gid) < 0) {
+				log_msg(LOG_ERR, "%s: socket_group %s: %s", cfg->path, cfg->socket_group,
+					g ? strerror(errno) : "no such group");
+				return -1;
+			}
+		}
+	}
+	if (*cfg->user == '\0') {
+		if (geteuid() == 0) {
+			log_msg(LOG_ERR, "%s: refusing to run as root: set user = \"tonegate\"; (and group)", cfg->path);
+			return -1;
+		}
+		return 0;
+	}
+	struct passwd *pw = getpwnam(cfg->user);
+	if (pw == NULL) {
+		log_msg(LOG_ERR, "%s: user %s does not exist", cfg->path, cfg->user);
+		return -1;
+	}
+	gid_t gid = pw->pw_gid;
+	if (*cfg->group) {
+		struct group *g = getgrnam(cfg->group);
+		if (g == NULL) {
+			log_msg(LOG_ERR, "%s: group %s does not exist", cfg->path, cfg->group);
+			return -1;
+		}
+		gid = g->gr_gid;
+	}
+	if (geteuid() == 0 && (setgroups(0, NULL) < 0 || setgid(gid) < 0 || initgroups(cfg->user, gid) < 0 ||
+			       setuid(pw->pw_uid) < 0)) {
+		log_msg(LOG_ERR, "cannot become %s: %s", cfg->user, strerror(errno));
+		return -1;
+	}
+	if (geteuid() != pw->pw_uid) {
+		log_msg(LOG_ERR, "cannot become %s: not started as root or as %s", cfg->user, cfg->user);
+		return -1;
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	int foreground = 0, check = 0, c;
+	while ((c = getopt(argc, argv, "c:p:fnVh")) != -1) {
+		switch (c) {
+		case 'c': conf_path = optarg; break;
+		case 'p': socket_override = optarg; break;
+		case 'f': foreground = 1; break;
+		case 'n': check = 1; break;
+		case 'V': printf("tonegate %s\n", PACKAGE_VERSION); return 0;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (optind < argc) {
+		usage(stderr);
+		return 2;
+	}
+	/* Blocked in every thread from the start: USR1 is taken by the control
+	 * thread only, HUP/INT/TERM by libmilter's signal thread (a stop), so no
+	 * signal can end the process from an arbitrary thread. */
+	static sigset_t set;
+	sigset_t all;
+	sigemptyset(&all);
+	sigaddset(&all, SIGUSR1);
+	sigaddset(&all, SIGPIPE);
+	sigaddset(&all, SIGHUP);
+	sigaddset(&all, SIGINT);
+	sigaddset(&all, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &all, NULL);
+	sigemptyset(&set);
+	sigaddset(&set, SIGUSR1);
+	judge_init();
+	char err[1024];
+	tg_snapshot *snap = load_snapshot(err, sizeof err);
+	if (snap == NULL) {
+		fprintf(stderr, "tonegate: %s\n", err);
+		return 1;
+	}
+	if (check) {
+		settings_dump(snap->cfg, emit_line, stdout);
+		printf("# %s: ok; %s: ok (%zu phrases and patterns, %zu rule sets)\n", conf_path,
+		       snap->cfg->policy, matcher_count(snap->policy->matcher), snap->policy->nset);
+		snapshot_unref(snap);
+		return 0;
+	}
+	const tg_settings *cfg = snap->cfg;
+	log_open("tonegate", foreground || !strcmp(cfg->log, "stderr"), cfg->log_facility);
+	if (geteuid() == 0 && *cfg->user == '\0') {
+		log_msg(LOG_ERR, "%s: refusing to run as root without a user to drop to: set user = \"tonegate\";",
+			conf_path);
+		return 1;
+	}
+	snapshot_install(snap);
+	if (smfi_setconn(cfg->socket) != MI_SUCCESS || smfi_settimeout((int)cfg->timeout) != MI_SUCCESS ||
+	    milter_register() < 0) {
+		log_msg(LOG_ERR, "cannot set up libmilter on %s", cfg->socket);
+		return 1;
+	}
+	if (smfi_opensocket(1) != MI_SUCCESS) {
+		log_msg(LOG_ERR, "cannot open the socket %s (in use, or a directory missing or not writable?)",
+			cfg->socket);
+		return 1;
+	}
+	if (drop_privileges(cfg) < 0)
+		return 1;
+	if (!foreground && getenv("NOTIFY_SOCKET") == NULL && daemon(0, 0) < 0) {
+		log_msg(LOG_ERR, "cannot go to the background: %s", strerror(errno));
+		return 1;
+	}
+	pthread_t ctl;
+	if (pthread_create(&ctl, NULL, control_thread, &set) != 0) {
+		log_msg(LOG_ERR, "cannot start the control thread");
+		return 1;
+	}
+	log_msg(LOG_NOTICE, "tonegate %s serving on %s with policy %s", PACKAGE_VERSION, cfg->socket, cfg->policy);
+	sd_notify(0, "READY=1");
+	status("");
+	int rc = smfi_main();
+	sd_notify(0, "STOPPING=1");
+	log_msg(LOG_NOTICE, "tonegate stopping");
+	return rc == MI_SUCCESS ? 0 : 1;
+}

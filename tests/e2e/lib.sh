@@ -1,0 +1,110 @@
+# lib.sh — a private Postfix relay on loopback for the end-to-end tests:
+#   client --SMTP--> postfix smtpd (127.0.0.1:$SMTPD) --milter--> tonegate
+#          --relayhost--> smtp-sink (127.0.0.1:$SINK) dumping each message.
+# Everything lives under $E2E (mode 0755 so the postfix user can reach it),
+# listens on 127.0.0.1 only and is torn down by e2e_stop. Sourced by run.sh.
+
+free_port() {  # a TCP port on 127.0.0.1 nobody listens on
+	while :; do
+		p=$(( (RANDOM % 20000) + 30000 ))
+		(exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; return; }
+	done
+}
+
+wait_for() {  # wait_for SECONDS COMMAND...: poll until the command succeeds
+	t=$(( $1 * 10 ))
+	shift
+	while [ "$t" -gt 0 ]; do
+		"$@" >/dev/null 2>&1 && return 0
+		sleep 0.1
+		t=$((t - 1))
+	done
+	return 1
+}
+
+e2e_setup() {
+	E2E=$(mktemp -d /tmp/tonegate-e2e.XXXXXX)
+	chmod 0755 "$E2E"
+	SMTPD=$(free_port); SINK=$(free_port); MILTER=$(free_port)
+	mkdir -p "$E2E/conf" "$E2E/queue" "$E2E/data" "$E2E/sink" "$E2E/tg"
+	chown postfix "$E2E/data" "$E2E/sink"
+	cat >"$E2E/conf/main.cf" <<CF
+compatibility_level = 3.6
+queue_directory = $E2E/queue
+data_directory = $E2E/data
+mail_owner = postfix
+setgid_group = postdrop
+myhostname = relay.tonegate.test
+mydomain = tonegate.test
+myorigin = tonegate.test
+mydestination =
+inet_interfaces = loopback-only
+inet_protocols = ipv4
+mynetworks = 127.0.0.0/8
+smtpd_relay_restrictions = permit_mynetworks, reject
+relayhost = [127.0.0.1]:$SINK
+alias_maps =
+alias_database =
+local_recipient_maps =
+smtp_tls_security_level = none
+smtpd_tls_security_level = none
+smtp_dns_support_level = disabled
+maillog_file = $E2E/maillog
+maillog_file_prefixes = $E2E
+smtpd_milters = inet:127.0.0.1:$MILTER
+non_smtpd_milters =
+milter_default_action = tempfail
+milter_connect_timeout = 5s
+milter_command_timeout = 10s
+milter_content_timeout = 20s
+queue_run_delay = 2s
+minimal_backoff_time = 2s
+maximal_backoff_time = 4s
+default_process_limit = 40
+CF
+	# Debian's master.cf with the smtpd on our port and nothing chrooted.
+	awk -v port="$SMTPD" '
+		/^smtp[ \t]+inet/ { $1 = "127.0.0.1:" port }
+		/^[a-z0-9.:]+[ \t]+(inet|unix|unix-dgram|fifo|pass)[ \t]/ { if ($5 == "y" || $5 == "-") $5 = "n" }
+		{ print }' /etc/postfix/master.cf >"$E2E/conf/master.cf"
+	PF="$E2E/conf"
+	postfix -c "$PF" check >"$E2E/check.log" 2>&1 || { cat "$E2E/check.log"; return 1; }
+	smtp-sink -u postfix -d "$E2E/sink/%H%M%S." "127.0.0.1:$SINK" 512 >"$E2E/sink.log" 2>&1 &
+	SINK_PID=$!
+	postfix -c "$PF" start >"$E2E/start.log" 2>&1 || { cat "$E2E/start.log"; return 1; }
+	wait_for 20 bash -c "exec 3<>/dev/tcp/127.0.0.1/$SMTPD" || { echo "postfix did not listen"; cat "$E2E/maillog"; return 1; }
+}
+
+tonegate_conf() {  # tonegate_conf POLICY: write the daemon config for the test
+	cat >"$E2E/tg/tonegate.conf" <<CF
+socket = "inet:$MILTER@127.0.0.1";
+user = "nobody";
+group = "nogroup";
+policy = "$1";
+log = "stderr";
+status_interval = 1;
+CF
+}
+
+tonegate_start() {
+	"$TONEGATE" -f -c "$E2E/tg/tonegate.conf" >>"$E2E/tonegate.log" 2>&1 &
+	TG_PID=$!
+	wait_for 20 bash -c "exec 3<>/dev/tcp/127.0.0.1/$MILTER" || { echo "tonegate did not listen"; cat "$E2E/tonegate.log"; return 1; }
+}
+
+e2e_stop() {
+	[ -n "${TG_PID:-}" ] && kill "$TG_PID" 2>/dev/null
+	[ -n "${PF:-}" ] && postfix -c "$PF" stop >/dev/null 2>&1
+	[ -n "${SINK_PID:-}" ] && kill "$SINK_PID" 2>/dev/null
+	wait 2>/dev/null
+	[ -n "${E2E:-}" ] && [ -z "${KEEP_E2E:-}" ] && rm -rf "$E2E"; true
+}
+
+send() {  # send FROM TO FILE: one SMTP transaction; prints swaks's transcript
+	swaks --silent 1 --server "127.0.0.1:$SMTPD" --from "$1" --to "$2" --data "$3" --timeout 30 2>&1
+}
+
+sink_count() { find "$E2E/sink" -type f | wc -l; }
+held_ids() { postqueue -c "$PF" -j 2>/dev/null | grep '"queue_name": *"hold"' | sed 's/.*"queue_id": *"\([^"]*\)".*/\1/'; }
+held_count() { held_ids | grep -c . ; }
+sink_with() { grep -l -F -- "$1" "$E2E"/sink/* 2>/dev/null | wc -l; }

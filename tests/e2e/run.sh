@@ -1,0 +1,133 @@
+#!/bin/bash
+# run.sh — tonegate in front of a real Postfix on loopback (see lib.sh):
+# held, delivered, suggested, rejected and out-of-scope mail; reload with a
+# broken policy; kill -9 in the middle of a burst loses nothing.
+# Needs root (Postfix runs as its own users); every wait is bounded.
+set -u
+top_srcdir=${top_srcdir:-.}
+top_builddir=${top_builddir:-.}
+TONEGATE=$(cd "$top_builddir/src" && pwd)/tonegate
+src=$(cd "$top_srcdir" && pwd)
+. "$src/tests/e2e/lib.sh"
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "e2e: needs root to run a private Postfix (CI runs it as root); skipped"
+	exit 77
+fi
+for t in postfix smtp-sink swaks postqueue postcat; do
+	command -v "$t" >/dev/null || { echo "e2e: $t is missing: run contrib/dev.sh test"; exit 1; }
+done
+
+fails=0
+fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
+ok() { echo "ok: $*"; }
+trap e2e_stop EXIT
+e2e_setup || { echo "e2e: cannot start the private Postfix"; exit 1; }
+
+# The default policy, gating only mail from @acme.example.
+sed 's/senders = \[ \];/senders = [ "@acme.example" ];/' "$src/conf/policy.conf" >"$E2E/tg/policy.conf"
+chmod 0644 "$E2E/tg/policy.conf"
+cp "$E2E/tg/policy.conf" "$E2E/tg/policy.good"
+tonegate_conf "$E2E/tg/policy.conf"
+tonegate_start || exit 1
+
+ex="$src/conf/examples"
+reload() {  # reload EXPECTED_LOG_TEXT: SIGUSR1 and wait for the log line
+	n=$(grep -c -F "$1" "$E2E/tonegate.log")
+	kill -USR1 "$TG_PID"
+	wait_for 10 sh -c "[ \$(grep -c -F '$1' '$E2E/tonegate.log') -gt $n ]"
+}
+
+# 1. The canonical curt reply is held, with its findings in the headers.
+out=$(send agent@acme.example maria@example.net "$ex/02-curt.eml")
+if wait_for 20 sh -c "[ \$(postqueue -c '$PF' -j | grep -c '\"queue_name\": *\"hold\"') -ge 1 ]"; then
+	id=$(held_ids | head -1)
+	hdrs=$(postcat -c "$PF" -hq "$id" 2>/dev/null)
+	echo "$hdrs" | grep -q '^X-Tonegate-Verdict: hold score=14' && \
+	echo "$hdrs" | grep -q '^X-Tonegate-Finding: curt line=1 weight=8 "Nope."' && \
+		ok "curt reply held as $id with X-Tonegate-Finding headers" || fail "held without the finding headers: $hdrs"
+else
+	fail "curt reply not in the hold queue: $out"
+fi
+[ "$(sink_with 'Nope. Can')" -eq 0 ] || fail "the curt reply reached the sink"
+
+# 2. A courteous reply is delivered with X-Tonegate: pass.
+send agent@acme.example maria@example.net "$ex/01-courteous.eml" >/dev/null
+wait_for 20 sh -c "[ \$(grep -l -F 'X-Tonegate: pass score=0' '$E2E'/sink/* 2>/dev/null | wc -l) -ge 1 ]" \
+	&& ok "courteous reply delivered with X-Tonegate: pass" || fail "courteous reply not delivered with its header"
+
+# 3. A reply under the hold threshold is delivered, marked suggest.
+send agent@acme.example maria@example.net "$src/tests/corpus/questions-pepper.eml" >/dev/null
+wait_for 20 sh -c "[ \$(grep -l -F 'X-Tonegate: suggest score=' '$E2E'/sink/* 2>/dev/null | wc -l) -ge 1 ]" \
+	&& ok "suggest-level reply delivered with X-Tonegate: suggest" || fail "suggest-level reply not delivered"
+
+# 4. Out of scope: another sender's mail passes untouched.
+before=$(sink_count)
+send sales@partner.example maria@example.net "$ex/02-curt.eml" >/dev/null
+wait_for 20 sh -c "[ \$(find '$E2E/sink' -type f | wc -l) -gt $before ]"
+f=$(grep -l -F 'Nope. Can' "$E2E"/sink/* 2>/dev/null | head -1)
+[ -n "$f" ] && ! grep -q '^X-Tonegate' "$f" && ok "out-of-scope mail delivered untouched" \
+	|| fail "out-of-scope mail not delivered untouched"
+
+# 5. Reject: the client gets a 550 naming the findings.
+sed '/^  curt = {/,/^  };/ s/floor = "hold";/floor = "reject";/' "$E2E/tg/policy.good" >"$E2E/tg/policy.conf"
+reload "reloaded" || fail "reload to the reject policy not logged"
+out=$(send agent@acme.example maria@example.net "$ex/02-curt.eml")
+echo "$out" | grep -q '550.5\.7\.1.tonegate refused this reply' && echo "$out" | grep -q 'curt: A curt reply' \
+	&& ok "reject gives the client a 550 5.7.1 with the findings" || fail "no 550 with findings: $out"
+
+# 6. SIGUSR1 with a broken policy keeps the old one working.
+cp "$E2E/tg/policy.good" "$E2E/tg/policy.conf"
+reload "reloaded" || fail "reload back to the hold policy not logged"
+printf 'rules = {\n  curt = { weight = "heavy"; };\n};\n' >"$E2E/tg/policy.conf"
+reload "reload refused" && grep -q "reload refused.*policy.conf:2: rules.curt.weight must be a whole number" \
+	"$E2E/tonegate.log" && ok "broken policy refused with file:line in the log" || fail "broken policy not refused"
+held_before=$(held_count)
+send agent@acme.example maria@example.net "$ex/02-curt.eml" >/dev/null
+wait_for 20 sh -c "[ \$(postqueue -c '$PF' -j | grep -c '\"queue_name\": *\"hold\"') -gt $held_before ]" \
+	&& ok "the old policy still holds the curt reply" || fail "after a refused reload the curt reply was not held"
+cp "$E2E/tg/policy.good" "$E2E/tg/policy.conf"
+
+# 7. kill -9 in the middle of a burst: every message ends at the sink or in
+# hold; the client retries what Postfix temp-failed while tonegate was down.
+N=24
+sink0=$(sink_count); held0=$(held_count)
+burst() {
+	for i in $(seq 1 $N); do
+		f="$ex/01-courteous.eml"; [ $((i % 4)) -eq 0 ] && f="$ex/02-curt.eml"
+		for try in $(seq 1 60); do
+			send agent@acme.example "c$i@example.net" "$f" >/dev/null && break
+			sleep 0.5
+		done
+	done
+}
+burst &
+BURST=$!
+sleep 1
+kill -9 "$TG_PID"; wait "$TG_PID" 2>/dev/null
+sleep 2
+tonegate_start || fail "tonegate did not restart"
+wait "$BURST"
+expected_held=$((N / 4))
+if wait_for 60 sh -c "[ \$(( \$(find '$E2E/sink' -type f | wc -l) - $sink0 + \$(postqueue -c '$PF' -j | grep -c '\"queue_name\": *\"hold\"') - $held0 )) -ge $N ]"; then
+	got_sink=$(( $(sink_count) - sink0 )); got_held=$(( $(held_count) - held0 ))
+	[ "$got_sink" -eq $((N - expected_held)) ] && [ "$got_held" -eq "$expected_held" ] \
+		&& ok "kill -9 mid-burst: $got_sink delivered + $got_held held = $N sent" \
+		|| fail "kill -9 mid-burst: $got_sink delivered + $got_held held, want $((N - expected_held)) + $expected_held"
+else
+	fail "kill -9 mid-burst: only $(( $(sink_count) - sink0 )) delivered + $(( $(held_count) - held0 )) held of $N"
+fi
+
+# 8. SIGTERM stops cleanly: logged, exit status 0.
+kill -TERM "$TG_PID"
+for i in $(seq 1 100); do kill -0 "$TG_PID" 2>/dev/null || break; sleep 0.1; done
+wait "$TG_PID"; st=$?
+TG_PID=
+[ "$st" -eq 0 ] && grep -q "tonegate stopping" "$E2E/tonegate.log" && ok "SIGTERM: clean stop, exit 0" \
+	|| fail "SIGTERM: exit status $st, stop not logged"
+
+if [ "$fails" -ne 0 ]; then
+	echo "--- tonegate log"; tail -30 "$E2E/tonegate.log"; echo "--- postfix log"; tail -30 "$E2E/maillog"
+fi
+[ "$fails" -eq 0 ] && echo "e2e: all checks passed"
+exit $((fails > 0))
