@@ -118,7 +118,15 @@ else
 	fail "kill -9 mid-burst: only $(( $(sink_count) - sink0 )) delivered + $(( $(held_count) - held0 )) held of $N"
 fi
 
-# 8. SIGTERM stops cleanly: logged, exit status 0.
+# 8. A 60 KB header through Postfix: the reply is still judged.
+{ printf 'From: agent@acme.example\r\nTo: maria@example.net\r\nSubject: Re: help\r\nMessage-ID: <bighdr@acme.example>\r\nX-Big: '
+  head -c 60000 /dev/zero | tr '\0' 'x'; printf '\r\n\r\nNope. Can'"'"'t work that out this time.\r\n'; } >"$E2E/bighdr.eml"
+held_before=$(held_count)
+send agent@acme.example maria@example.net "$E2E/bighdr.eml" >/dev/null
+wait_for 20 sh -c "[ \$(postqueue -c '$PF' -j | grep -c '\"queue_name\": *\"hold\"') -gt $held_before ]" \
+	&& ok "a 60 KB header: the curt reply is still judged and held" || fail "a 60 KB header: not held"
+
+# 9. SIGTERM stops cleanly: logged, exit status 0.
 kill -TERM "$TG_PID"
 for i in $(seq 1 100); do kill -0 "$TG_PID" 2>/dev/null || break; sleep 0.1; done
 wait "$TG_PID"; st=$?
