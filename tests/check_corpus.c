@@ -163,6 +163,7 @@ END_TEST
 int main(void)
 {
 	judge_init();
+	policy_unref(tu_policy());  /* load it once, before the tests fork */
 	Suite *s = suite_create("corpus");
 	TCase *tc = tcase_create("labels");
 	tcase_add_test(tc, regression_corpus_agrees);

@@ -230,6 +230,7 @@ END_TEST
 int main(void)
 {
 	judge_init();
+	policy_unref(tu_policy());  /* load it once, before the tests fork */
 	Suite *s = suite_create("engine");
 	TCase *tc = tcase_create("judge");
 	tcase_add_loop_test(tc, verdicts, 0, (int)(sizeof cases / sizeof cases[0]));

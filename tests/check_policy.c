@@ -123,6 +123,7 @@ END_TEST
 
 int main(void)
 {
+	policy_unref(tu_policy());  /* load it once, before the tests fork */
 	Suite *s = suite_create("policy");
 	TCase *tc = tcase_create("load");
 	tcase_add_loop_test(tc, bad_policy_refused, 0, (int)(sizeof bad / sizeof bad[0]));

@@ -21,13 +21,19 @@ static inline const char *tu_path(const char *rel, char *buf, size_t n)
 
 #define tu_read file_read
 
+/* The default policy, loaded once per test program (compiling it takes
+ * seconds under the sanitizers); each call returns a new reference. Call it
+ * once in main() before the suites fork, so every test shares the load. */
 static inline tg_policy *tu_policy(void)
 {
-	char path[4096], err[1024];
-	tg_policy *p = policy_load(tu_path("conf/policy.conf", path, sizeof path), err, sizeof err);
-	if (p == NULL)
-		ck_abort_msg("default policy: %s", err);
-	return p;
+	static tg_policy *loaded;
+	if (loaded == NULL) {
+		char path[4096], err[1024];
+		loaded = policy_load(tu_path("conf/policy.conf", path, sizeof path), err, sizeof err);
+		if (loaded == NULL)
+			ck_abort_msg("default policy: %s", err);
+	}
+	return policy_ref(loaded);
 }
 
 /* Judge a message given as a string with the policy. */

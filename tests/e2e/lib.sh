@@ -89,7 +89,7 @@ CF
 tonegate_start() {
 	"$TONEGATE" -f -c "$E2E/tg/tonegate.conf" >>"$E2E/tonegate.log" 2>&1 &
 	TG_PID=$!
-	wait_for 20 bash -c "exec 3<>/dev/tcp/127.0.0.1/$MILTER" || { echo "tonegate did not listen"; cat "$E2E/tonegate.log"; return 1; }
+	wait_for 60 bash -c "exec 3<>/dev/tcp/127.0.0.1/$MILTER" || { echo "tonegate did not listen"; cat "$E2E/tonegate.log"; return 1; }
 }
 
 e2e_stop() {

@@ -23,6 +23,8 @@ log = "stderr";
 CF
 "$TONEGATE" -f -c "$dir/tonegate.conf" >"$dir/tonegate.log" 2>&1 &
 pid=$!
+# a sanitizer build takes seconds to compile the policy: wait until it listens
+wait_for 60 bash -c "exec 3<>/dev/tcp/127.0.0.1/$port" || { echo "FAIL: tonegate did not listen"; cat "$dir/tonegate.log"; exit 1; }
 TONEGATE_SOCKET="inet:$port@127.0.0.1" timeout 120 miltertest -s "$src/tests/e2e/protocol.lua"
 rc=$?
 if [ $rc -ne 0 ]; then echo "--- tonegate log"; tail -20 "$dir/tonegate.log"; fi
