@@ -117,7 +117,10 @@ static char *header_decode(const char *v, size_t n)
 	}
 	size_t idx = 0;
 	char *dec = NULL;
-	if (mailmime_encoded_phrase_parse(utf8 ? "utf-8" : "iso-8859-1", u.s, u.len,
+	/* Only encoded words need libetpan (and its iconv); plain UTF-8 is done. */
+	int encoded = strstr(u.s, "=?") != NULL;
+	if ((encoded || !utf8) &&
+	    mailmime_encoded_phrase_parse(utf8 ? "utf-8" : "iso-8859-1", u.s, u.len,
 					  &idx, "utf-8", &dec) == MAILIMF_NO_ERROR && dec) {
 		long r = text_sanitize(&out, dec, strlen(dec));
 		free(dec);

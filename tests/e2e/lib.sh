@@ -101,7 +101,7 @@ e2e_stop() {
 }
 
 send() {  # send FROM TO FILE: one SMTP transaction; prints swaks's transcript
-	swaks --silent 1 --server "127.0.0.1:$SMTPD" --from "$1" --to "$2" --data "$3" --timeout 30 2>&1
+	swaks --silent 1 --server "127.0.0.1:$SMTPD" --from "$1" --to "$2" --data "@$3" --timeout 30 2>&1
 }
 
 sink_count() { find "$E2E/sink" -type f | wc -l; }

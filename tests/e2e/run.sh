@@ -32,10 +32,11 @@ tonegate_conf "$E2E/tg/policy.conf"
 tonegate_start || exit 1
 
 ex="$src/conf/examples"
-reload() {  # reload EXPECTED_LOG_TEXT: SIGUSR1 and wait for the log line
+reload() {  # reload EXPECTED_LOG_TEXT: SIGUSR1 and wait for the log line (compiling
+	# the policy takes seconds in a sanitizer build)
 	n=$(grep -c -F "$1" "$E2E/tonegate.log")
 	kill -USR1 "$TG_PID"
-	wait_for 10 sh -c "[ \$(grep -c -F '$1' '$E2E/tonegate.log') -gt $n ]"
+	wait_for 60 sh -c "[ \$(grep -c -F '$1' '$E2E/tonegate.log') -gt $n ]"
 }
 
 # 1. The canonical curt reply is held, with its findings in the headers.
@@ -95,7 +96,7 @@ sink0=$(sink_count); held0=$(held_count)
 burst() {
 	for i in $(seq 1 $N); do
 		f="$ex/01-courteous.eml"; [ $((i % 4)) -eq 0 ] && f="$ex/02-curt.eml"
-		for try in $(seq 1 60); do
+		for try in $(seq 1 120); do
 			send agent@acme.example "c$i@example.net" "$f" >/dev/null && break
 			sleep 0.5
 		done
