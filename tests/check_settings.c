@@ -5,16 +5,7 @@
  */
 #include "config.h"
 #include "settings.h"
-#include "labels.h"
-
-#include <check.h>
-
-static const char *path(const char *rel, char *buf, size_t n)
-{
-	const char *top = getenv("top_srcdir");
-	snprintf(buf, n, "%s/%s", top && *top ? top : ".", rel);
-	return buf;
-}
+#include "testutil.h"
 
 START_TEST(defaults)
 {
@@ -35,13 +26,13 @@ END_TEST
 START_TEST(shipped_file_loads_and_documents_every_key)
 {
 	char p[4096], err[512];
-	tg_settings *s = settings_load(path("conf/tonegate.conf", p, sizeof p), err, sizeof err);
+	tg_settings *s = settings_load(tu_path("conf/tonegate.conf", p, sizeof p), err, sizeof err);
 	ck_assert_msg(s != NULL, "%s", err);
 	ck_assert_str_eq(s->user, "tonegate");
 	settings_free(s);
 	sbuf conf = SBUF_INIT, man = SBUF_INIT;
-	ck_assert_int_eq(file_read(path("conf/tonegate.conf", p, sizeof p), &conf), 0);
-	ck_assert_int_eq(file_read(path("man/tonegate.conf.5", p, sizeof p), &man), 0);
+	ck_assert_int_eq(file_read(tu_path("conf/tonegate.conf", p, sizeof p), &conf), 0);
+	ck_assert_int_eq(file_read(tu_path("man/tonegate.conf.5", p, sizeof p), &man), 0);
 	for (const char *const *k = settings_keys(); *k; k++) {
 		char want[128];
 		snprintf(want, sizeof want, "\n%s = ", *k);
