@@ -6,6 +6,11 @@
 #include "testutil.h"
 
 #define HDR "From: Raj <raj@acme.example>\nTo: \"Maria Lopez\" <maria@example.net>\nSubject: Re: help\n"
+/* A policy with only the curt rule, for tests about scope. */
+#define CURT_ONLY "rules = { greeting = { enabled = false; }; closing = { enabled = false; };" \
+	"curt = { refusals = [ \"nope\" ]; }; empathy = { enabled = false; };" \
+	"false-empathy = { enabled = false; }; over-apology = { enabled = false; };" \
+	"dismissive = { enabled = false; }; follow-up = { enabled = false; }; };"
 #define PLAIN HDR "Content-Type: text/plain; charset=utf-8\n\n"
 
 static const struct verdict_case {
@@ -170,10 +175,7 @@ START_TEST(out_of_scope_is_not_judged)
 	ck_assert_ptr_nonnull(strstr(err, "neither an address nor an @domain"));
 	sbuf_free(&text);
 
-	p = policy_load_string("rules = { greeting = { enabled = false; }; closing = { enabled = false; };"
-		"curt = { refusals = [ \"nope\" ]; }; empathy = { enabled = false; };"
-		"false-empathy = { enabled = false; }; over-apology = { enabled = false; };"
-		"dismissive = { enabled = false; }; follow-up = { enabled = false; }; };"
+	p = policy_load_string(CURT_ONLY
 		"scope = { senders = [ \"help@acme.example\" ]; };", "t.conf", err, sizeof err);
 	ck_assert_msg(p != NULL, "%s", err);
 	tg_judgement j;
@@ -192,10 +194,7 @@ END_TEST
 START_TEST(scope_uses_every_to_and_cc_address)
 {
 	char err[512];
-	tg_policy *p = policy_load_string("rules = { greeting = { enabled = false; }; closing = { enabled = false; };"
-		"curt = { refusals = [ \"nope\" ]; }; empathy = { enabled = false; };"
-		"false-empathy = { enabled = false; }; over-apology = { enabled = false; };"
-		"dismissive = { enabled = false; }; follow-up = { enabled = false; }; };"
+	tg_policy *p = policy_load_string(CURT_ONLY
 		"scope = { skip_recipient_domains = [ \"acme.example\" ]; };", "t.conf", err, sizeof err);
 	ck_assert_msg(p != NULL, "%s", err);
 	tg_judgement j;
