@@ -401,6 +401,20 @@ int quote_split(const char *text, size_t len, tg_split *out)
 	}
 	if (signoff < cut)
 		out->signoff = lineno;
+	out->first_at = first < agent_end ? (size_t)(L[first].s - text) : 0;
+	size_t tail = agent_end;
+	while (tail > first && (is_blank(L[tail - 1]) || drop[tail - 1]))
+		tail--;
+	if (signoff < cut)
+		out->tail_at = (size_t)(L[signoff].s - text);
+	else if (tail > first) {
+		const char *e = L[tail - 1].s + L[tail - 1].n;
+		const char *nl = memchr(e, '\n', (size_t)(text + len - e));
+		out->tail_at = nl ? (size_t)(nl + 1 - text) : len;
+	} else
+		out->tail_at = out->first_at;
+	for (size_t i = first; i < tail; i++)
+		out->interleaved |= drop[i] && !is_blank(L[i]);
 	if (extra < n) {
 		if (put_line(&out->agent, L[extra]) < 0)
 			goto out;

@@ -25,6 +25,12 @@ typedef struct tg_split {
 	sbuf quoted;    /* quoted history, ">" removed: the customer's words */
 	sbuf signature; /* what was cut as signature */
 	unsigned signoff; /* 1-based line of the sign-off in agent, 0 if none */
+	/* Byte offsets in the text that was split, for edits that add words
+	 * around the agent's (the rewrite action): */
+	size_t first_at;  /* start of the agent's first line */
+	size_t tail_at;   /* start of the sign-off line, else just past the
+			   * agent's last line and its '\n' */
+	int interleaved;  /* quoted or dropped lines sit among the agent's */
 } tg_split;
 
 /* Returns 0, or -1 when out of memory. out is zeroed first; free with

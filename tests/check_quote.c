@@ -177,6 +177,39 @@ START_TEST(test_is_signoff_len)
 }
 END_TEST
 
+/* Where words added around the agent's go (first_at, tail_at): the text
+ * before first_at and after tail_at is kept as is by the rewrite action. */
+static const struct {
+	const char *name, *text, *at_first, *at_tail;  /* the text from each offset */
+	int interleaved;
+} offsets[] = {
+	{ "plain", "\nDone, it shipped.\nTracking is 123.\n", "Done, it shipped.\nTracking is 123.\n", "", 0 },
+	{ "no final newline", "Done.", "Done.", "", 0 },
+	{ "sign-off", "Hi Maria,\nDone.\n\nBest regards,\nRaj\nAcme Support\n",
+	  "Hi Maria,\nDone.\n\nBest regards,\nRaj\nAcme Support\n",
+	  "Best regards,\nRaj\nAcme Support\n", 0 },
+	{ "history", "Done.\n\nOn Mon, 3 Mar 2025 at 10:02, Maria <m@x.net> wrote:\n> Where?\n",
+	  "Done.\n\nOn Mon, 3 Mar 2025 at 10:02, Maria <m@x.net> wrote:\n> Where?\n",
+	  "\nOn Mon, 3 Mar 2025 at 10:02, Maria <m@x.net> wrote:\n> Where?\n", 0 },
+	{ "signature", "Done.\n-- \nRaj\n", "Done.\n-- \nRaj\n", "-- \nRaj\n", 0 },
+	{ "interleaved", "Sure.\n> old line\nMore text here.\n", "Sure.\n> old line\nMore text here.\n",
+	  "", 1 },
+};
+
+START_TEST(test_offsets)
+{
+	const char *t = offsets[_i].text;
+	tg_split s;
+	ck_assert_int_eq(quote_split(t, strlen(t), &s), 0);
+	ck_assert_msg(!strcmp(t + s.first_at, offsets[_i].at_first), "%s: first_at [%s]",
+		      offsets[_i].name, t + s.first_at);
+	ck_assert_msg(!strcmp(t + s.tail_at, offsets[_i].at_tail), "%s: tail_at [%s]",
+		      offsets[_i].name, t + s.tail_at);
+	ck_assert_int_eq(s.interleaved, offsets[_i].interleaved);
+	quote_split_free(&s);
+}
+END_TEST
+
 /* Regressions: cases src/ once got wrong, kept so they stay fixed. */
 static const struct {
 	const char *name, *text, *agent, *quoted_has;
@@ -221,6 +254,7 @@ static Suite *quote_suite(void)
 	tcase_add_test(tc, test_signoff_line);
 	tcase_add_loop_test(tc, test_is_signoff, 0, NROWS(signoffs));
 	tcase_add_test(tc, test_is_signoff_len);
+	tcase_add_loop_test(tc, test_offsets, 0, NROWS(offsets));
 	suite_add_tcase(s, tc);
 	TCase *kb = tcase_create("regressions");
 	tcase_add_loop_test(kb, test_regressions, 0, NROWS(regressions));
