@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 
 PKGS="build-essential autoconf automake autoconf-archive pkg-config check valgrind
       libmilter-dev libetpan-dev libxml2-dev libhyperscan-dev libpcre2-dev libconfig-dev
-      libesmtp-dev libsystemd-dev groff-base man-db postfix swaks miltertest"
+      libesmtp-dev libsystemd-dev groff-base man-db postfix swaks miltertest python3"
 
 deps() {
 	if [ "$(id -u)" -eq 0 ]; then

@@ -242,6 +242,9 @@ static int addresses_read(const char *raw, size_t len, tg_message *m)
 			struct mailimf_mailbox *mb = b ? clist_content(b) : NULL;
 			if (mb && mb->mb_addr_spec && (m->from = strdup(mb->mb_addr_spec)) == NULL)
 				rc = -1;
+			if (rc == 0 && mb && mb->mb_display_name && *mb->mb_display_name &&
+			    (m->from_name = header_decode(mb->mb_display_name, strlen(mb->mb_display_name))) == NULL)
+				rc = -1;
 		}
 	}
 	mailimf_fields_free(f);
@@ -456,6 +459,7 @@ void message_free(tg_message *m)
 	free(m->quoted_html);
 	free(m->customer);
 	free(m->from);
+	free(m->from_name);
 	for (size_t i = 0; i < m->nrcpt; i++)
 		free(m->rcpts[i]);
 	free(m->rcpts);

@@ -27,6 +27,7 @@ typedef struct tg_message {
 	size_t quoted_html_len;
 	char *customer;      /* first display name among To and Cc, or NULL */
 	char *from;          /* address of the first From mailbox, or NULL */
+	char *from_name;     /* its display name (the agent's name), or NULL */
 	char **rcpts;        /* every To and Cc address */
 	size_t nrcpt;
 	char *bad_charset;   /* a charset iconv does not know, or NULL */

@@ -1,8 +1,12 @@
 /* milter — libmilter callbacks around the engine; see milter.h. */
 #include "config.h"
 #include "milter.h"
+#include "bodyedit.h"
 #include "judge.h"
 #include "log.h"
+#include "notice.h"
+#include "notify.h"
+#include "rewrite.h"
 #include "sbuf.h"
 
 #include <libmilter/mfapi.h>
@@ -10,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 /* ---- the snapshot ------------------------------------------------------ */
@@ -59,6 +64,7 @@ tg_snapshot *snapshot_get(void)
 /* ---- counters ---------------------------------------------------------- */
 
 static tg_counts counts;
+static const char *relay_name = "localhost";
 
 static void count(unsigned long *c)
 {
@@ -83,6 +89,7 @@ struct msg {
 	char *sender;
 	char **rcpts;
 	size_t nrcpt;
+	int notice;        /* one of tonegate's own notices: never judged */
 };
 
 struct conn {
@@ -150,9 +157,10 @@ static sfsistat cb_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1, u
 	if (c == NULL)
 		return SMFIS_REJECT;  /* refuse the connection: the MTA applies its default */
 	smfi_setpriv(ctx, c);
-	/* Only what the gate uses: headers to add and quarantine; no connect,
-	 * HELO or unknown commands, and no replies to headers and body. */
-	*pf0 = (SMFIF_ADDHDRS | SMFIF_QUARANTINE) & f0;
+	/* Only what the gate uses: headers to add, quarantine and the body (the
+	 * rewrite action); no connect, HELO or unknown commands, and no replies
+	 * to headers and body. */
+	*pf0 = (SMFIF_ADDHDRS | SMFIF_QUARANTINE | SMFIF_CHGBODY) & f0;
 	unsigned long want = SMFIP_NOCONNECT | SMFIP_NOHELO | SMFIP_NOUNKNOWN | SMFIP_NR_HDR |
 			     SMFIP_NR_EOH | SMFIP_NR_BODY;
 	c->steps = want & f1;
@@ -238,6 +246,9 @@ static sfsistat cb_header(SMFICTX *ctx, char *name, char *value)
 {
 	struct conn *c = conn_of(ctx);
 	if (c && c->m) {
+		const char *from = c->m->snap->cfg->notice_from;
+		if (strcasecmp(name, TG_NOTICE_HEADER) == 0 && strcasecmp(c->m->sender, from) == 0)
+			c->m->notice = 1;  /* from notice_from, marked as ours */
 		collect(c->m, name, strlen(name));
 		collect(c->m, ": ", 2);
 		collect(c->m, value, strlen(value));
@@ -336,6 +347,93 @@ static double ms_since(const struct timespec *t0)
 	return (double)(t1.tv_sec - t0->tv_sec) * 1e3 + (double)(t1.tv_nsec - t0->tv_nsec) / 1e6;
 }
 
+/* The new body to the MTA, in chunks libmilter accepts. */
+static int replace_body(SMFICTX *ctx, const sbuf *b)
+{
+	size_t off = 0;
+	do {
+		size_t n = b->len - off < 65535 ? b->len - off : 65535;
+		if (smfi_replacebody(ctx, (unsigned char *)(b->s ? b->s + off : ""), (int)n) != MI_SUCCESS)
+			return -1;
+		off += n;
+	} while (off < b->len);
+	return 0;
+}
+
+/* The rewrite action: the safe fixes into the delivered body. 0 when done
+ * (what names the fixes); -1 when it falls back to suggest (note says why). */
+static int rewrite_body(SMFICTX *ctx, struct msg *m, const tg_judgement *j, sbuf *what, sbuf *note)
+{
+	sbuf head = SBUF_INIT, tail = SBUF_INIT, body = SBUF_INIT;
+	int rc = -1;
+	int n = rewrite_safe_fixes(j, &head, &tail, what);
+	if (n <= 0) {
+		sbuf_puts(note, n == 0 ? "fallback(no safe fix applies)" : "fallback(out of memory)");
+		goto out;
+	}
+	tg_edit e = {head.len ? head.s : NULL, tail.len ? tail.s : NULL};
+	tg_edit_status st = bodyedit_apply(&j->policy->limits, m->raw.s, m->raw.len, &e, &body);
+	if (st != TG_EDIT_OK) {
+		sbuf_printf(note, "fallback(%s)", bodyedit_status_str(st));
+		goto out;
+	}
+	if (replace_body(ctx, &body) < 0) {
+		sbuf_puts(note, "fallback(the MTA refused the new body)");
+		goto out;
+	}
+	sbuf_puts(note, "applied(");
+	sbuf_append(note, what->s, what->len);
+	sbuf_putc(note, ')');
+	rc = 0;
+out:
+	sbuf_free(&head);
+	sbuf_free(&tail);
+	sbuf_free(&body);
+	return rc;
+}
+
+/* Compose the notice about j and queue it for the worker; what happened,
+ * for the log line. Never blocks: the sending is notify's thread's. */
+static const char *notify_about(SMFICTX *ctx, const struct msg *m, const tg_judgement *j, tg_action done,
+				const char *changes)
+{
+	const tg_settings *cfg = m->snap->cfg;
+	const char *qid = smfi_getsymval(ctx, "i");
+	const char *to[64];
+	if (*cfg->notice_server == '\0')
+		return "off";
+	size_t nto = notice_recipients(j->policy, m->sender, to, 64);
+	if (nto == 0)
+		return "no-recipient";
+	char from[512];
+	if (*cfg->notice_from)
+		snprintf(from, sizeof from, "%s", cfg->notice_from);
+	else
+		snprintf(from, sizeof from, "tonegate@%s", relay_name);
+	tg_notice_facts f = {qid ? qid : "?", time(NULL), m->sender, (const char *const *)m->rcpts, m->nrcpt,
+			     done, changes, from, relay_name};
+	sbuf data = SBUF_INIT;
+	tg_notice *n = calloc(1, sizeof *n);  /* the queue's once submitted */
+	if (n == NULL)
+		return "error(out of memory)";
+	n->rcpts = calloc(nto, sizeof *n->rcpts);
+	n->id = strdup(f.id);
+	n->from = strdup(cfg->notice_from);
+	int bad = n->rcpts == NULL || n->id == NULL || n->from == NULL || notice_compose(j, &f, &data) < 0;
+	for (size_t i = 0; !bad && i < nto; i++, n->nrcpt++)
+		bad = (n->rcpts[i] = strdup(to[i])) == NULL;
+	n->data = sbuf_detach(&data, &n->len);
+	if (bad || n->data == NULL) {
+		notify_free(n);
+		return "error(out of memory)";
+	}
+	if (notify_submit(n) < 0) {
+		notify_free(n);
+		return "dropped";
+	}
+	return "queued";
+}
+
 static sfsistat judge_and_act(SMFICTX *ctx, struct conn *c, struct msg *m)
 {
 	const tg_settings *cfg = m->snap->cfg;
@@ -353,6 +451,10 @@ static sfsistat judge_and_act(SMFICTX *ctx, struct conn *c, struct msg *m)
 		log_msg(LOG_NOTICE, "queue=%s from=<%s> larger than max_message_size=%zu: passed unchecked",
 			qid, m->sender, cfg->max_message_size);
 		smfi_addheader(ctx, cfg->header_name, "unchecked reason=too-big");
+		return SMFIS_CONTINUE;
+	}
+	if (m->notice) {
+		log_msg(LOG_INFO, "queue=%s from=<%s> action=pass unchecked=notice", qid, m->sender);
 		return SMFIS_CONTINUE;
 	}
 	if (c->scratch_policy != pol) {  /* a reload changed the phrase database */
@@ -388,12 +490,9 @@ static sfsistat judge_and_act(SMFICTX *ctx, struct conn *c, struct msg *m)
 		goto out;
 	}
 	const tg_verdict *v = &j.verdict;
-	count(&counts.action[v->action]);
-	sbuf_printf(&line, " action=%s score=%d ruleset=%s rules=", policy_action_name(v->action), v->score,
-		    v->ruleset->name);
-	rules_list(&line, v);
-	sbuf_printf(&line, " time=%.2fms", ms);
-	log_msg(ms > cfg->judge_timeout_ms ? LOG_WARNING : LOG_INFO, "%s", line.s);
+	tg_action done = v->action;
+	const char *notice = "-", *changes = NULL;
+	sbuf what = SBUF_INIT, note = SBUF_INIT, chg = SBUF_INIT;
 	switch (v->action) {
 	case TG_PASS:
 		if (cfg->pass_header) {
@@ -401,11 +500,23 @@ static sfsistat judge_and_act(SMFICTX *ctx, struct conn *c, struct msg *m)
 			smfi_addheader(ctx, cfg->header_name, hdr.s);
 		}
 		break;
+	case TG_REWRITE:
+		if (rewrite_body(ctx, m, &j, &what, &note) == 0) {
+			count(&counts.rewrite_applied);
+			sbuf_printf(&chg, "Before delivery, tonegate added %s to it.", what.s);
+			changes = chg.s;
+		} else {
+			count(&counts.rewrite_fallback);
+			done = TG_SUGGEST;
+		}
+		/* the header and the coaching note, as for suggest */
+		__attribute__((fallthrough));
 	case TG_SUGGEST:
-	case TG_REWRITE:  /* the rewrite itself comes with the notices; deliver as suggest */
-		sbuf_printf(&hdr, "%s score=%d rules=", policy_action_name(v->action), v->score);
+		sbuf_printf(&hdr, "%s score=%d rules=", policy_action_name(done), v->score);
 		rules_list(&hdr, v);
 		smfi_addheader(ctx, cfg->header_name, hdr.s);
+		if (pol->notice_suggest)
+			notice = notify_about(ctx, m, &j, done, changes);
 		break;
 	case TG_HOLD:
 		if (add_finding_headers(ctx, cfg, &j) < 0)
@@ -414,8 +525,12 @@ static sfsistat judge_and_act(SMFICTX *ctx, struct conn *c, struct msg *m)
 		rules_list(&hdr, v);
 		if (smfi_quarantine(ctx, hdr.s) != MI_SUCCESS) {
 			rc = on_error(ctx, cfg, "the MTA refused to quarantine the message");
+			sbuf_free(&what);
+			sbuf_free(&note);
+			sbuf_free(&chg);
 			goto out;
 		}
+		notice = notify_about(ctx, m, &j, TG_HOLD, NULL);
 		break;
 	case TG_REJECT:
 		reject_reply(ctx, &j);
@@ -424,6 +539,19 @@ static sfsistat judge_and_act(SMFICTX *ctx, struct conn *c, struct msg *m)
 	case TG_NACTIONS:
 		break;
 	}
+	count(&counts.action[done]);
+	for (size_t i = 0; i < v->nf; i++)
+		count(&counts.findings[v->f[i].rule]);
+	sbuf_printf(&line, " action=%s score=%d ruleset=%s rules=", policy_action_name(done), v->score,
+		    v->ruleset->name);
+	rules_list(&line, v);
+	if (v->action == TG_REWRITE)
+		sbuf_printf(&line, " rewrite=%s", note.s ? note.s : "?");
+	sbuf_printf(&line, " notice=%s time=%.2fms", notice, ms);
+	log_msg(ms > cfg->judge_timeout_ms ? LOG_WARNING : LOG_INFO, "%s", line.s);
+	sbuf_free(&what);
+	sbuf_free(&note);
+	sbuf_free(&chg);
 out:
 	sbuf_free(&line);
 	sbuf_free(&hdr);
@@ -465,12 +593,13 @@ static sfsistat cb_close(SMFICTX *ctx)
 	return SMFIS_CONTINUE;
 }
 
-int milter_register(void)
+int milter_register(const char *hostname)
 {
+	relay_name = hostname;
 	static struct smfiDesc desc = {
 		.xxfi_name = "tonegate",
 		.xxfi_version = SMFI_VERSION,
-		.xxfi_flags = SMFIF_ADDHDRS | SMFIF_QUARANTINE,
+		.xxfi_flags = SMFIF_ADDHDRS | SMFIF_QUARANTINE | SMFIF_CHGBODY,
 		.xxfi_envfrom = cb_envfrom,
 		.xxfi_envrcpt = cb_envrcpt,
 		.xxfi_header = cb_header,

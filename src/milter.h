@@ -31,10 +31,13 @@ void snapshot_unref(tg_snapshot *s);
 
 typedef struct tg_counts {
 	unsigned long action[TG_NACTIONS], unchecked, out_of_scope, errors;
+	unsigned long findings[R_NRULES];
+	unsigned long rewrite_applied, rewrite_fallback;
 } tg_counts;
 void milter_counts(tg_counts *out);
 
-/* smfi_register with the callbacks; 0 or -1. */
-int milter_register(void);
+/* smfi_register with the callbacks; 0 or -1. hostname names the relay in
+ * notices (their From when notice_from is empty, and their Message-ID). */
+int milter_register(const char *hostname);
 
 #endif

@@ -1,6 +1,7 @@
 /* policy — load, validate and compile the policy file; see policy.h. */
 #include "config.h"
 #include "policy.h"
+#include "template.h"
 
 #include <libconfig.h>
 #define PCRE2_CODE_UNIT_WIDTH 8
@@ -66,6 +67,49 @@ static const struct rule_def rule_defs[R_NRULES] = {
 		1, TG_INFO, TG_PASS, "The reply's character set is unknown; unreadable bytes were skipped.",
 		"Send replies as UTF-8."},
 };
+
+/* ---- the texts of the rewrite and of notices ---------------------------- */
+
+static const char *const rewrite_vars[] = {"first_name", "agent_name", NULL};
+static const char *const notice_vars[] = {"id", "time", "agent", "recipient", "recipients", "subject",
+	"message_id", "action", "score", "rules", "ruleset", "findings", "rewrite", "changes", NULL};
+
+static const struct text_def {
+	const char *section, *key;
+	const char *const *vars;
+	const char *def;
+} text_defs[T_NTEXTS] = {
+	[T_GREETING] = {"rewrite", "greeting", rewrite_vars, "Hi {first_name},"},
+	[T_GREETING_NO_NAME] = {"rewrite", "greeting_no_name", rewrite_vars, "Hello,"},
+	[T_EMPATHY] = {"rewrite", "empathy", rewrite_vars,
+		"I understand how frustrating this must be, and I'm here to help."},
+	[T_REFUSAL] = {"rewrite", "refusal", rewrite_vars, "I'm sorry, but we can't do that."},
+	[T_REASON] = {"rewrite", "reason", rewrite_vars, "[Say why, and what you can do instead.]"},
+	[T_FOLLOW_UP] = {"rewrite", "follow_up", rewrite_vars,
+		"Please let me know if this solves it, or if there is anything else I can do."},
+	[T_CLOSING] = {"rewrite", "closing", rewrite_vars, "Best regards,\n{agent_name}"},
+	[T_HOLD_SUBJECT] = {"notice", "hold_subject", notice_vars, "Held: your reply to {recipient} ({subject})"},
+	[T_HOLD_BODY] = {"notice", "hold_body", notice_vars,
+		"Your reply to {recipient} was held by tonegate before it reached the customer.\n\n"
+		"  Subject:  {subject}\n  To:       {recipients}\n  Sent:     {time}\n  Held as:  {id}\n\n"
+		"Why it was held:\n\n{findings}\n"
+		"A suggested rewrite of your words (fill in the parts in [brackets]: only you know them):\n\n"
+		"{rewrite}\n\n"
+		"What to do next:\n"
+		"  - Edit your reply and send it again. The held copy is not delivered on its own.\n"
+		"  - Or, if it should go out as written, ask a support manager to release it:\n"
+		"      tonegatectl release {id}\n\n"
+		"This is an automatic message from tonegate.\n"},
+	[T_SUGGEST_SUBJECT] = {"notice", "suggest_subject", notice_vars, "Tip: your reply to {recipient} ({subject})"},
+	[T_SUGGEST_BODY] = {"notice", "suggest_body", notice_vars,
+		"Your reply to {recipient} ({subject}) has been delivered. {changes}\n\n"
+		"A few things could make replies like it land better with customers:\n\n{findings}\n"
+		"Here is how it could read (the parts in [brackets] are yours to fill in):\n\n"
+		"{rewrite}\n\n"
+		"Nothing needs doing for this message. This is an automatic coaching note from tonegate.\n"},
+};
+
+const char *policy_text_name(tg_text_id t) { return text_defs[t].key; }
 
 static const char *const action_names[TG_NACTIONS] = {"pass", "suggest", "rewrite", "hold", "reject"};
 static const char *const severity_names[TG_NSEVERITIES] = {"info", "minor", "major", "critical"};
@@ -554,6 +598,139 @@ static int read_limits(struct ctx *c, const config_setting_t *g)
 	return 0;
 }
 
+/* ---- rewrite = { ... }; and notice = { ... }; --------------------------- */
+
+static int read_text(struct ctx *c, const config_setting_t *s, tg_text_id t)
+{
+	char bad[64], b[256];
+	if (get_string(c, s, &c->p->text[t]) < 0)
+		return -1;
+	if (template_check(c->p->text[t], text_defs[t].vars, bad, sizeof bad) < 0) {
+		char known[300] = "";
+		for (size_t i = 0; text_defs[t].vars[i]; i++)
+			snprintf(known + strlen(known), sizeof known - strlen(known), "%s{%s}", i ? ", " : "",
+				 text_defs[t].vars[i]);
+		return fail(c, s, "%s: unknown variable %s; known here: %s", path_of(s, b, sizeof b), bad, known);
+	}
+	return 0;
+}
+
+/* Every "$n" / "${n}" of a replacement names a group the pattern has. */
+static int check_replacement(struct ctx *c, const config_setting_t *e, const char *to, pcre2_code *re)
+{
+	uint32_t groups = 0;
+	pcre2_pattern_info(re, PCRE2_INFO_CAPTURECOUNT, &groups);
+	for (const char *p = to; (p = strchr(p, '$')) != NULL; p++) {
+		if (p[1] == '$') {
+			p++;
+			continue;
+		}
+		const char *d = p + 1 + (p[1] == '{');
+		if (*d < '0' || *d > '9')
+			return fail(c, e, "rewrite.substitutions: \"%s\": use $1..$9 for the pattern's groups "
+				    "and $$ for a dollar sign", to);
+		unsigned long n = strtoul(d, NULL, 10);
+		if (n > groups)
+			return fail(c, e, "rewrite.substitutions: \"%s\" uses $%lu but the pattern has %u "
+				    "group(s)", to, n, groups);
+	}
+	return 0;
+}
+
+/* substitutions = ( ( "pattern", "replacement" ), ... ); */
+static int read_substitutions(struct ctx *c, const config_setting_t *l)
+{
+	if (!config_setting_is_list(l) && !config_setting_is_array(l))
+		return fail(c, l, "rewrite.substitutions must be a list of pairs: ( ( \"pattern\", \"replacement\" ) )");
+	int n = config_setting_length(l);
+	tg_subst *v = calloc((size_t)n + 1, sizeof *v);
+	if (v == NULL)
+		return fail(c, l, "out of memory");
+	c->p->subst = v;
+	for (int i = 0; i < n; i++) {
+		const config_setting_t *e = config_setting_get_elem(l, (unsigned)i);
+		const config_setting_t *a = is_list(e) && config_setting_length(e) == 2 ?
+			config_setting_get_elem(e, 0) : NULL;
+		const config_setting_t *b = a ? config_setting_get_elem(e, 1) : NULL;
+		if (a == NULL || config_setting_type(a) != CONFIG_TYPE_STRING ||
+		    config_setting_type(b) != CONFIG_TYPE_STRING)
+			return fail(c, e, "rewrite.substitutions: each entry is a pair of strings: "
+				    "( \"pattern\", \"replacement\" )");
+		int ec;
+		PCRE2_SIZE eo;
+		const char *pat = config_setting_get_string(a);
+		pcre2_code *re = pcre2_compile((PCRE2_SPTR)pat, PCRE2_ZERO_TERMINATED,
+					       PCRE2_CASELESS | PCRE2_UTF | PCRE2_UCP, &ec, &eo, NULL);
+		if (re == NULL) {
+			PCRE2_UCHAR m[200];
+			pcre2_get_error_message(ec, m, sizeof m);
+			return fail(c, a, "rewrite.substitutions: \"%s\" at offset %zu: %s", pat, (size_t)eo, (char *)m);
+		}
+		v[i].re = re;
+		c->p->nsubst = (size_t)i + 1;
+		if ((v[i].to = strdup(config_setting_get_string(b))) == NULL)
+			return fail(c, b, "out of memory");
+		if (check_replacement(c, b, v[i].to, re) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int read_notice_to(struct ctx *c, const config_setting_t *s)
+{
+	static const char *const to[] = {"none", "agent", "managers", "both"};
+	if (want_type(c, s, CONFIG_TYPE_STRING, "\"agent\", \"managers\", \"both\" or \"none\"") < 0)
+		return -1;
+	for (unsigned i = 0; i < 4; i++)
+		if (strcmp(config_setting_get_string(s), to[i]) == 0) {
+			c->p->notice_to = i;  /* the bits: agent 1, managers 2 */
+			return 0;
+		}
+	return fail(c, s, "notice.to = \"%s\": use \"agent\", \"managers\", \"both\" or \"none\"",
+		    config_setting_get_string(s));
+}
+
+/* The group rewrite or notice: its texts and its own keys. */
+static int read_texts(struct ctx *c, const config_setting_t *g, const char *section)
+{
+	char b[256], known[400] = "";
+	int rewrite = strcmp(section, "rewrite") == 0;
+	if (!config_setting_is_group(g))
+		return fail(c, g, "%s must be a group: %s = { ... };", path_of(g, b, sizeof b), section);
+	for (int t = 0; t < T_NTEXTS; t++)
+		if (strcmp(text_defs[t].section, section) == 0)
+			snprintf(known + strlen(known), sizeof known - strlen(known), "%s, ", text_defs[t].key);
+	strncat(known, rewrite ? "substitutions" : "to, managers, suggest", sizeof known - strlen(known) - 1);
+	for (int k = 0; k < config_setting_length(g); k++) {
+		const config_setting_t *s = config_setting_get_elem(g, (unsigned)k);
+		const char *key = config_setting_name(s);
+		int t = 0, rc;
+		while (t < T_NTEXTS && (strcmp(text_defs[t].section, section) || strcmp(text_defs[t].key, key)))
+			t++;
+		if (t < T_NTEXTS)
+			rc = read_text(c, s, (tg_text_id)t);
+		else if (rewrite && strcmp(key, "substitutions") == 0)
+			rc = read_substitutions(c, s);
+		else if (!rewrite && strcmp(key, "to") == 0)
+			rc = read_notice_to(c, s);
+		else if (!rewrite && strcmp(key, "managers") == 0) {
+			rc = read_strings(c, s, &c->p->managers, &c->p->nmanagers);
+			for (size_t i = 0; rc == 0 && i < c->p->nmanagers; i++)
+				if (strchr(c->p->managers[i], '@') == NULL || strpbrk(c->p->managers[i], " \t\r\n<>,"))
+					rc = fail(c, s, "notice.managers: \"%s\" is not an address", c->p->managers[i]);
+		} else if (!rewrite && strcmp(key, "suggest") == 0) {
+			rc = want_type(c, s, CONFIG_TYPE_BOOL, "true or false");
+			c->p->notice_suggest = rc == 0 && config_setting_get_bool(s);
+		} else
+			rc = unknown_key(c, s, known);
+		if (rc < 0)
+			return -1;
+	}
+	if (!rewrite && (c->p->notice_to & TG_NOTICE_MANAGERS) && c->p->nmanagers == 0)
+		return fail(c, g, "notice.to sends to managers but notice.managers is empty: add their addresses");
+	return 0;
+}
+
 static void ruleset_free(tg_ruleset *rs)
 {
 	free(rs->name);
@@ -582,6 +759,16 @@ static void policy_free(tg_policy *p)
 		free(p->skip_rcpt_domains[i]);
 	free(p->skip_rcpt_domains);
 	matcher_free(p->matcher);
+	for (int t = 0; t < T_NTEXTS; t++)
+		free(p->text[t]);
+	for (size_t i = 0; i < p->nsubst; i++) {
+		pcre2_code_free(p->subst[i].re);
+		free(p->subst[i].to);
+	}
+	free(p->subst);
+	for (size_t i = 0; i < p->nmanagers; i++)
+		free(p->managers[i]);
+	free(p->managers);
 	free(p->path);
 	free(p);
 }
@@ -618,14 +805,15 @@ static tg_policy *load(config_t *cf, int ok, const char *name, char *err, size_t
 
 	const config_setting_t *root = config_root_setting(cf), *s;
 	/* Order matters: rule sets inherit the default rules and thresholds. */
-	static const char *const top[] = {"rules", "thresholds", "scope", "limits", "rulesets", "version", NULL};
+	static const char *const top[] = {"rules", "thresholds", "scope", "limits", "rulesets", "rewrite",
+					  "notice", "version", NULL};
 	for (int k = 0; k < config_setting_length(root); k++) {
 		s = config_setting_get_elem(root, (unsigned)k);
 		int known = 0;
 		for (int i = 0; top[i]; i++)
 			known |= strcmp(config_setting_name(s), top[i]) == 0;
 		if (!known) {
-			unknown_key(&c, s, "rules, thresholds, rulesets, scope, limits, version");
+			unknown_key(&c, s, "rules, thresholds, rulesets, scope, limits, rewrite, notice, version");
 			goto fail;
 		}
 	}
@@ -645,6 +833,17 @@ static tg_policy *load(config_t *cf, int ok, const char *name, char *err, size_t
 		goto fail;
 	if ((s = config_setting_get_member(root, "rulesets")) && read_rulesets(&c, s) < 0)
 		goto fail;
+	p->notice_to = TG_NOTICE_AGENT;
+	p->notice_suggest = 1;
+	if ((s = config_setting_get_member(root, "rewrite")) && read_texts(&c, s, "rewrite") < 0)
+		goto fail;
+	if ((s = config_setting_get_member(root, "notice")) && read_texts(&c, s, "notice") < 0)
+		goto fail;
+	for (int t = 0; t < T_NTEXTS; t++)
+		if (p->text[t] == NULL && (p->text[t] = strdup(text_defs[t].def)) == NULL) {
+			snprintf(err, errlen, "%s: out of memory", name);
+			goto fail;
+		}
 	char msg[400];
 	if (matcher_compile(p->matcher, msg, sizeof msg) < 0) {
 		snprintf(err, errlen, "%s:1: %s", name, msg);

@@ -63,6 +63,19 @@ typedef struct tg_ruleset {
 	size_t nmatch;
 } tg_ruleset;
 
+/* The texts of the rewrite and of notices (see template.h for "{name}"). */
+typedef enum tg_text_id {
+	T_GREETING, T_GREETING_NO_NAME, T_EMPATHY, T_REFUSAL, T_REASON, T_FOLLOW_UP, T_CLOSING,
+	T_HOLD_SUBJECT, T_HOLD_BODY, T_SUGGEST_SUBJECT, T_SUGGEST_BODY, T_NTEXTS
+} tg_text_id;
+
+typedef struct tg_subst {      /* rewrite.substitutions: one sentence edit */
+	void *re;                  /* pcre2_code, caseless */
+	char *to;                  /* pcre2_substitute replacement ("$1") */
+} tg_subst;
+
+enum { TG_NOTICE_AGENT = 1, TG_NOTICE_MANAGERS = 2 };
+
 typedef struct tg_policy {
 	char *path;
 	tg_ruleset *set;           /* set[0] is "default" */
@@ -75,6 +88,13 @@ typedef struct tg_policy {
 	unsigned max_hits;
 	tg_matcher *matcher;
 	unsigned nlists;
+	char *text[T_NTEXTS];      /* rewrite.* and notice.* texts */
+	tg_subst *subst;           /* rewrite.substitutions, in order */
+	size_t nsubst;
+	unsigned notice_to;        /* TG_NOTICE_* bits; 0 = no notices */
+	char **managers;           /* notice.managers addresses */
+	size_t nmanagers;
+	int notice_suggest;        /* coaching notices for suggest and rewrite */
 	unsigned refs;
 } tg_policy;
 
@@ -88,6 +108,8 @@ tg_policy *policy_ref(tg_policy *p);
 void policy_unref(tg_policy *p);
 
 const char *policy_rule_name(tg_rule_id r);
+/* The policy key of a text ("greeting", "hold_body"). */
+const char *policy_text_name(tg_text_id t);
 const char *policy_action_name(tg_action a);
 const char *policy_severity_name(tg_severity s);
 int policy_action_parse(const char *s, tg_action *a);

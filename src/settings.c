@@ -42,6 +42,15 @@ static const struct key {
 	{"header_verdict", K_STR, O(header_verdict), "X-Tonegate-Verdict", 0, 0, NULL},
 	{"header_finding", K_STR, O(header_finding), "X-Tonegate-Finding", 0, 0, NULL},
 	{"status_interval", K_UINT, O(status_interval), "10", 1, 3600, NULL},
+	{"metrics_file", K_STR, O(metrics_file), "/run/tonegate/tonegate.prom", 0, 0, NULL},
+	{"metrics_interval", K_UINT, O(metrics_interval), "15", 1, 3600, NULL},
+	{"notice_server", K_STR, O(notice_server), "127.0.0.1:25", 0, 0, NULL},
+	{"notice_from", K_STR, O(notice_from), "", 0, 0, NULL},
+	{"notice_queue_size", K_UINT, O(notice_queue_size), "1000", 1, 1000000, NULL},
+	{"notice_max_tries", K_UINT, O(notice_max_tries), "8", 1, 100, NULL},
+	{"notice_retry_base", K_UINT, O(notice_retry_base), "30", 1, 86400, NULL},
+	{"notice_retry_max", K_UINT, O(notice_retry_max), "1800", 1, 86400, NULL},
+	{"notice_timeout", K_UINT, O(notice_timeout), "30", 1, 3600, NULL},
 #undef O
 };
 #define NKEYS (sizeof keys / sizeof keys[0])

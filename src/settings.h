@@ -35,6 +35,12 @@ typedef struct tg_settings {
 	char *header_verdict;   /* X-Tonegate-Verdict */
 	char *header_finding;   /* X-Tonegate-Finding */
 	unsigned status_interval; /* seconds between systemd STATUS updates */
+	char *metrics_file;     /* Prometheus text file of the counters; "" = none */
+	unsigned metrics_interval; /* seconds between rewrites of metrics_file */
+	char *notice_server;    /* host:port of the SMTP server for notices; "" = send none */
+	char *notice_from;      /* envelope and From of notices; "" = the null sender */
+	unsigned notice_queue_size, notice_max_tries; /* see notify.h */
+	unsigned notice_retry_base, notice_retry_max, notice_timeout;
 } tg_settings;
 
 /* Load path; NULL with "file:line: message" in err on any error. */

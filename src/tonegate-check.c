@@ -5,6 +5,7 @@
  */
 #include "config.h"
 #include "judge.h"
+#include "rewrite.h"
 #include "sbuf.h"
 
 #include <errno.h>
@@ -21,13 +22,14 @@
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: tonegate-check [--policy FILE] [--json] [--text] FILE...\n"
+		"usage: tonegate-check [--policy FILE] [--json] [--text | --rewrite] FILE...\n"
 		"       tonegate-check --lint [--policy FILE]\n"
 		"Judge each message FILE (\"-\" reads standard input) with the policy and\n"
 		"print the action, the score and each finding.\n"
 		"  -p, --policy FILE  policy file (default " DEFAULT_POLICY ")\n"
 		"  -j, --json         one JSON object per message per line\n"
 		"  -t, --text         print only the agent's words as the checks see them\n"
+		"  -r, --rewrite      print only the suggested rewrite of the agent's words\n"
 		"  -l, --lint         check the policy file and exit\n"
 		"  -V, --version      print the version\n"
 		"  -h, --help         this help\n"
@@ -94,6 +96,13 @@ static void print_json(sbuf *o, const char *file, const tg_judgement *j, int wit
 		sbuf_json(o, t.s ? t.s : "", t.len);
 		sbuf_free(&t);
 	}
+	if (judged) {
+		sbuf t = SBUF_INIT;
+		rewrite_suggest(j, &t);
+		sbuf_puts(o, ",\"rewrite\":");
+		sbuf_json(o, t.s ? t.s : "", t.len);
+		sbuf_free(&t);
+	}
 	sbuf_puts(o, ",\"findings\":[");
 	for (size_t i = 0; judged && i < v->nf; i++) {
 		const tg_finding *f = &v->f[i];
@@ -141,25 +150,27 @@ int main(int argc, char **argv)
 		{"policy", required_argument, NULL, 'p'},
 		{"json", no_argument, NULL, 'j'},
 		{"text", no_argument, NULL, 't'},
+		{"rewrite", no_argument, NULL, 'r'},
 		{"lint", no_argument, NULL, 'l'},
 		{"version", no_argument, NULL, 'V'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
 	const char *policy_path = DEFAULT_POLICY;
-	int json = 0, text = 0, lint = 0, c;
-	while ((c = getopt_long(argc, argv, "p:jtlVh", opts, NULL)) != -1) {
+	int json = 0, text = 0, rewrite = 0, lint = 0, c;
+	while ((c = getopt_long(argc, argv, "p:jtrlVh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'p': policy_path = optarg; break;
 		case 'j': json = 1; break;
 		case 't': text = 1; break;
+		case 'r': rewrite = 1; break;
 		case 'l': lint = 1; break;
 		case 'V': printf("tonegate-check %s\n", PACKAGE_VERSION); return 0;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
 	}
-	if (!lint && optind >= argc) {
+	if ((!lint && optind >= argc) || (text && rewrite)) {
 		usage(stderr);
 		return 2;
 	}
@@ -210,6 +221,11 @@ int main(int argc, char **argv)
 			print_json(&out, file, &j, text);
 		else if (text)
 			reply_text(&j.reply, &out);
+		else if (rewrite && j.status == TG_OK && j.in_scope)
+			rewrite_suggest(&j, &out);
+		else if (rewrite)  /* not judged: nothing to rewrite */
+			fprintf(stderr, "tonegate-check: %s: not judged (%s): no rewrite\n", file,
+				j.in_scope ? tg_status_str(j.status) : "out of scope");
 		else
 			print_text(&out, file, &j);
 		fwrite(out.s, 1, out.len, stdout);

@@ -7,7 +7,9 @@
 #include "config.h"
 #include "judge.h"
 #include "log.h"
+#include "metrics.h"
 #include "milter.h"
+#include "notify.h"
 #include "settings.h"
 
 #include <errno.h>
@@ -86,6 +88,46 @@ static void status(const char *state)
 		   c.unchecked, c.out_of_scope, c.errors);
 }
 
+static int notify_running;  /* the notice worker; main and control thread only */
+
+/* Start the notice worker when notice_server is set, or give it the new
+ * settings; with notice_server = "" the milter queues nothing. */
+static int notify_setup(const tg_settings *cfg)
+{
+	tg_notify_cfg nc = {cfg->notice_server, cfg->notice_queue_size, cfg->notice_max_tries,
+			    cfg->notice_retry_base, cfg->notice_retry_max, cfg->notice_timeout};
+	if (*cfg->notice_server == '\0')
+		return 0;
+	if (notify_running) {
+		notify_configure(&nc);
+		return 0;
+	}
+	if (notify_start(&nc) < 0)
+		return -1;
+	notify_running = 1;
+	return 0;
+}
+
+/* The metrics file; a failure is logged once until a write succeeds again. */
+static void write_metrics(const tg_settings *cfg)
+{
+	static int failing;
+	if (*cfg->metrics_file == '\0')
+		return;
+	tg_counts c;
+	tg_notify_stats n;
+	milter_counts(&c);
+	notify_stats(&n);
+	if (metrics_write(cfg->metrics_file, &c, &n) < 0) {
+		if (!failing)
+			log_msg(LOG_WARNING, "cannot write metrics_file %s: %s (mail is not affected)",
+				cfg->metrics_file, strerror(errno));
+		failing = 1;
+	} else {
+		failing = 0;
+	}
+}
+
 static void reload(void)
 {
 	char err[1024];
@@ -102,20 +144,30 @@ static void reload(void)
 	snapshot_unref(old);
 	log_msg(LOG_NOTICE, "reloaded %s and %s (%zu phrases and patterns)", conf_path, s->cfg->policy,
 		matcher_count(s->policy->matcher));
+	if (notify_setup(s->cfg) < 0)
+		log_msg(LOG_ERR, "reload: cannot start the notice thread; notices are dropped");
 	snapshot_install(s);
 	sd_notify(0, "READY=1");
 	status("");
 }
 
-/* SIGUSR1 reloads; in between, STATUS and the systemd watchdog. */
+/* SIGUSR1 reloads; in between, STATUS, the metrics file and the systemd
+ * watchdog. */
 static void *control_thread(void *arg)
 {
 	sigset_t *set = arg;
 	uint64_t wd_usec = 0;
 	int wd = sd_watchdog_enabled(0, &wd_usec) > 0;
+	time_t metrics_at = 0;
 	for (;;) {
 		tg_snapshot *s = snapshot_get();
 		unsigned interval = s ? s->cfg->status_interval : 10;
+		if (s && s->cfg->metrics_interval < interval)
+			interval = s->cfg->metrics_interval;
+		if (s && time(NULL) >= metrics_at) {
+			write_metrics(s->cfg);
+			metrics_at = time(NULL) + s->cfg->metrics_interval;
+		}
 		snapshot_unref(s);
 		struct timespec ts = {interval, 0};
 		if (wd && wd_usec / 2 < (uint64_t)interval * 1000000) {
@@ -244,8 +296,11 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	snapshot_install(snap);
+	static char host[256] = "localhost";
+	if (gethostname(host, sizeof host - 1) < 0 || host[0] == '\0')
+		strcpy(host, "localhost");
 	if (smfi_setconn(cfg->socket) != MI_SUCCESS || smfi_settimeout((int)cfg->timeout) != MI_SUCCESS ||
-	    milter_register() < 0) {
+	    milter_register(host) < 0) {
 		log_msg(LOG_ERR, "cannot set up libmilter on %s", cfg->socket);
 		return 1;
 	}
@@ -260,6 +315,10 @@ int main(int argc, char **argv)
 		log_msg(LOG_ERR, "cannot go to the background: %s", strerror(errno));
 		return 1;
 	}
+	if (notify_setup(cfg) < 0) {
+		log_msg(LOG_ERR, "cannot start the notice thread");
+		return 1;
+	}
 	pthread_t ctl;
 	if (pthread_create(&ctl, NULL, control_thread, &set) != 0) {
 		log_msg(LOG_ERR, "cannot start the control thread");
@@ -271,5 +330,11 @@ int main(int argc, char **argv)
 	int rc = smfi_main();
 	sd_notify(0, "STOPPING=1");
 	log_msg(LOG_NOTICE, "tonegate stopping");
+	if (notify_running)
+		notify_stop(5);  /* a few seconds for notices already queued */
+	tg_snapshot *last = snapshot_get();
+	if (last)
+		write_metrics(last->cfg);
+	snapshot_unref(last);
 	return rc == MI_SUCCESS ? 0 : 1;
 }

@@ -4,6 +4,7 @@
  */
 #include "config.h"
 #include "testutil.h"
+#include "notice.h"
 
 /* A minimal valid policy body: every rule that needs phrases has one. */
 #define BASE_A \
@@ -22,6 +23,15 @@ static const struct bad {
 	const char *want;   /* expected error, after "t.conf:" */
 } bad[] = {
 	{"rules = {\n" BASE_RULES "};\nbogus = 1;\n", "11: unknown key \"bogus\""},
+	{"rules = {\n" BASE_RULES "};\nrewrite = { greeting = \"Hi {frist_name},\"; };\n", "11: rewrite.greeting: unknown variable {frist_name}; known here: {first_name}, {agent_name}"},
+	{"rules = {\n" BASE_RULES "};\nnotice = { hold_body = \"{rewrite} {first_name}\"; };\n", "11: notice.hold_body: unknown variable {first_name}"},
+	{"rules = {\n" BASE_RULES "};\nrewrite = { substitutions = ( ( \"(a\", \"b\" ) ); };\n", "11: rewrite.substitutions: \"(a\" at offset 2"},
+	{"rules = {\n" BASE_RULES "};\nrewrite = { substitutions = ( ( \"a\", \"$1\" ) ); };\n", "11: rewrite.substitutions: \"$1\" uses $1 but the pattern has 0 group(s)"},
+	{"rules = {\n" BASE_RULES "};\nrewrite = { substitutions = ( \"a\" ); };\n", "11: rewrite.substitutions: each entry is a pair of strings"},
+	{"rules = {\n" BASE_RULES "};\nnotice = { to = \"boss\"; };\n", "11: notice.to = \"boss\": use \"agent\""},
+	{"rules = {\n" BASE_RULES "};\nnotice = { to = \"both\"; };\n", "11: notice.to sends to managers but notice.managers is empty"},
+	{"rules = {\n" BASE_RULES "};\nnotice = { managers = [ \"not an address\" ]; };\n", "11: notice.managers: \"not an address\" is not an address"},
+	{"rules = {\n" BASE_RULES "};\nnotice = { colour = 1; };\n", "11: unknown key \"notice.colour\""},
 	{"rules = {\n" BASE_RULES "greetings = { };\n};\n", "10: unknown rule \"greetings\""},
 	{"rules = {\n" BASE_RULES "shouting = { caps_ratio = 2.0; };\n};\n", "10: rules.shouting.caps_ratio = 2 is out of range"},
 	{"rules = {\n" BASE_RULES "questions = { max_questions = \"three\"; };\n};\n", "10: rules.questions.max_questions must be a whole number"},
@@ -111,6 +121,28 @@ START_TEST(scope_senders_and_skipped_domains)
 }
 END_TEST
 
+START_TEST(notice_recipients_from_policy)
+{
+	char err[512];
+	tg_policy *p = policy_load_string("rules = {\n" BASE_RULES "};\n"
+		"notice = { to = \"both\"; managers = [ \"lead@acme.example\", \"agent@acme.example\" ]; };\n",
+		"t.conf", err, sizeof err);
+	ck_assert_msg(p != NULL, "%s", err);
+	const char *r[8];
+	ck_assert_uint_eq(notice_recipients(p, "agent@acme.example", r, 8), 2);  /* no one twice */
+	ck_assert_str_eq(r[0], "agent@acme.example");
+	ck_assert_str_eq(r[1], "lead@acme.example");
+	ck_assert_uint_eq(notice_recipients(p, "bad\r\nBcc: x@y", r, 8), 2);  /* not an address: managers */
+	ck_assert_str_eq(r[0], "lead@acme.example");
+	ck_assert_uint_eq(notice_recipients(p, "", r, 1), 1);
+	policy_unref(p);
+	p = tu_policy();  /* the shipped policy: the agent only */
+	ck_assert_uint_eq(notice_recipients(p, "agent@acme.example", r, 8), 1);
+	ck_assert_uint_eq(notice_recipients(p, "", r, 8), 0);
+	policy_unref(p);
+}
+END_TEST
+
 START_TEST(refcount_keeps_policy_alive)
 {
 	tg_policy *p = tu_policy();
@@ -132,6 +164,7 @@ int main(void)
 	tcase_add_test(tc, ruleset_selected_by_header);
 	tcase_add_test(tc, scope_senders_and_skipped_domains);
 	tcase_add_test(tc, refcount_keeps_policy_alive);
+	tcase_add_test(tc, notice_recipients_from_policy);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
