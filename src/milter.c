@@ -78,6 +78,41 @@ void milter_counts(tg_counts *out)
 		dst[i] = __atomic_load_n(&src[i], __ATOMIC_RELAXED);
 }
 
+/* ---- tonegate's own notices -------------------------------------------- */
+
+/* The Message-IDs of notices queued and not yet seen coming back through
+ * the MTA. Only a message that is one of these passes unjudged: the
+ * X-Tonegate-Notice header alone could be copied into any reply. */
+enum { OWN_MAX = 1024 };
+static pthread_mutex_t own_lock = PTHREAD_MUTEX_INITIALIZER;
+static char *own_ids[OWN_MAX];
+static size_t own_next;
+
+static void own_add(const char *id)
+{
+	char *d = strdup(id);
+	pthread_mutex_lock(&own_lock);
+	free(own_ids[own_next]);
+	own_ids[own_next] = d;
+	own_next = (own_next + 1) % OWN_MAX;
+	pthread_mutex_unlock(&own_lock);
+}
+
+/* Is id one of ours? Each is let through once. */
+static int own_take(const char *id)
+{
+	int found = 0;
+	pthread_mutex_lock(&own_lock);
+	for (size_t i = 0; i < OWN_MAX && !found; i++)
+		if (own_ids[i] && strcmp(own_ids[i], id) == 0) {
+			free(own_ids[i]);
+			own_ids[i] = NULL;
+			found = 1;
+		}
+	pthread_mutex_unlock(&own_lock);
+	return found;
+}
+
 /* ---- per connection and per message ------------------------------------ */
 
 enum { MAX_RCPTS = 1000 };
@@ -89,7 +124,8 @@ struct msg {
 	char *sender;
 	char **rcpts;
 	size_t nrcpt;
-	int notice;        /* one of tonegate's own notices: never judged */
+	int notice;        /* marked as one of tonegate's own notices */
+	char *msgid;       /* its Message-ID, when so marked */
 };
 
 struct conn {
@@ -106,6 +142,7 @@ static void msg_free(struct msg *m)
 	snapshot_unref(m->snap);
 	sbuf_free(&m->raw);
 	free(m->sender);
+	free(m->msgid);
 	for (size_t i = 0; i < m->nrcpt; i++)
 		free(m->rcpts[i]);
 	free(m->rcpts);
@@ -246,9 +283,13 @@ static sfsistat cb_header(SMFICTX *ctx, char *name, char *value)
 {
 	struct conn *c = conn_of(ctx);
 	if (c && c->m) {
-		const char *from = c->m->snap->cfg->notice_from;
-		if (strcasecmp(name, TG_NOTICE_HEADER) == 0 && strcasecmp(c->m->sender, from) == 0)
-			c->m->notice = 1;  /* from notice_from, marked as ours */
+		struct msg *m = c->m;
+		if (strcasecmp(name, TG_NOTICE_HEADER) == 0 && strcasecmp(m->sender, m->snap->cfg->notice_from) == 0)
+			m->notice = 1;  /* from notice_from, marked as ours: checked at the end */
+		if (strcasecmp(name, "Message-ID") == 0 && m->msgid == NULL) {
+			value += strspn(value, " \t");
+			m->msgid = strndup(value, strcspn(value, " \t\r\n"));
+		}
 		collect(c->m, name, strlen(name));
 		collect(c->m, ": ", 2);
 		collect(c->m, value, strlen(value));
@@ -427,6 +468,10 @@ static const char *notify_about(SMFICTX *ctx, const struct msg *m, const tg_judg
 		notify_free(n);
 		return "error(out of memory)";
 	}
+	sbuf id = SBUF_INIT;
+	if (notice_message_id(&f, &id) == 0 && id.s)
+		own_add(id.s);
+	sbuf_free(&id);
 	if (notify_submit(n) < 0) {
 		notify_free(n);
 		return "dropped";
@@ -453,7 +498,7 @@ static sfsistat judge_and_act(SMFICTX *ctx, struct conn *c, struct msg *m)
 		smfi_addheader(ctx, cfg->header_name, "unchecked reason=too-big");
 		return SMFIS_CONTINUE;
 	}
-	if (m->notice) {
+	if (m->notice && m->msgid && own_take(m->msgid)) {
 		log_msg(LOG_INFO, "queue=%s from=<%s> action=pass unchecked=notice", qid, m->sender);
 		return SMFIS_CONTINUE;
 	}

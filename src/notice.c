@@ -213,6 +213,16 @@ static const char *reference(const tg_judgement *j)
 	return m;
 }
 
+int notice_message_id(const tg_notice_facts *f, sbuf *out)
+{
+	int e = sbuf_puts(out, "<tonegate.");
+	e |= clean(out, f->id, strcspn(f->id, " <>@"), 64, 0);
+	e |= sbuf_printf(out, ".%lld.%s@", (long long)f->when, policy_action_name(f->action));
+	e |= clean(out, f->hostname, strcspn(f->hostname, " <>@"), MAX_VALUE, 0);
+	e |= sbuf_putc(out, '>');
+	return e < 0 ? -1 : 0;
+}
+
 int notice_compose(const tg_judgement *j, const tg_notice_facts *f, sbuf *out)
 {
 	int hold = f->action >= TG_HOLD;
@@ -252,11 +262,9 @@ int notice_compose(const tg_judgement *j, const tg_notice_facts *f, sbuf *out)
 		e |= sbuf_printf(out, "%s%s", i ? ",\r\n " : "", rcpt[i]);
 	e |= sbuf_printf(out, "%s\r\nDate: %s\r\n", nr ? "" : "undisclosed-recipients:;", date);
 	e |= subject_header(out, s1.s ? s1.s : "", s1.len);
-	e |= sbuf_puts(out, "Message-ID: <tonegate.");
-	e |= clean_str(out, f->id, 64);
-	e |= sbuf_printf(out, ".%lld.%s@", (long long)f->when, policy_action_name(f->action));
-	e |= clean_str(out, f->hostname, MAX_VALUE);
-	e |= sbuf_puts(out, ">\r\n");
+	e |= sbuf_puts(out, "Message-ID: ");
+	e |= notice_message_id(f, out);
+	e |= sbuf_puts(out, "\r\n");
 	if (ref)
 		e |= sbuf_printf(out, "In-Reply-To: %s\r\nReferences: %s\r\n", ref, ref);
 	e |= sbuf_puts(out, "Auto-Submitted: auto-generated\r\n" TG_NOTICE_HEADER ": ");

@@ -41,6 +41,9 @@ typedef struct tg_notice_facts {
  * plain address (empty, CR/LF, angle brackets) is left out. */
 size_t notice_recipients(const tg_policy *p, const char *agent, const char **out, size_t max);
 
+/* Append the Message-ID the notice for f will carry ("<tonegate.…@host>"). */
+int notice_message_id(const tg_notice_facts *f, sbuf *out);
+
 /* Append the notice about j (judged, in scope) to out. 0, or -1 when out of memory. */
 int notice_compose(const tg_judgement *j, const tg_notice_facts *f, sbuf *out);
 

@@ -350,15 +350,14 @@ int rewrite_safe_fixes(const tg_judgement *j, sbuf *head, sbuf *tail, sbuf *what
 	int total = g + f + c, n = 0;
 	if (g && (greeting(j, head) < 0 || sbuf_puts(head, "\n\n") < 0 || name_fix(what, n++, total, "a greeting") < 0))
 		return -1;
-	if (f && j->split.signoff) {  /* the tail goes right above the agent's sign-off */
-		if (text(j, T_FOLLOW_UP, tail) < 0 || sbuf_puts(tail, "\n\n") < 0)
-			return -1;
-	} else if (f || c) {          /* ... or under the agent's last line */
-		if (sbuf_putc(tail, '\n') < 0 || (f && (text(j, T_FOLLOW_UP, tail) < 0 || sbuf_putc(tail, '\n') < 0)))
-			return -1;
-		if (c && ((f && sbuf_putc(tail, '\n') < 0) || text(j, T_CLOSING, tail) < 0 || sbuf_putc(tail, '\n') < 0))
-			return -1;
-	}
+	/* The tail goes right under the agent's last line (bodyedit puts it
+	 * above the blank lines before a sign-off, signature or history). */
+	if ((f || c) && sbuf_putc(tail, '\n') < 0)
+		return -1;
+	if (f && (text(j, T_FOLLOW_UP, tail) < 0 || sbuf_putc(tail, '\n') < 0))
+		return -1;
+	if (c && ((f && sbuf_putc(tail, '\n') < 0) || text(j, T_CLOSING, tail) < 0 || sbuf_putc(tail, '\n') < 0))
+		return -1;
 	if (f && name_fix(what, n++, total, "an offer to follow up") < 0)
 		return -1;
 	if (c && name_fix(what, n++, total, "a closing") < 0)

@@ -3,6 +3,7 @@
  * (src/rewrite.c, src/template.c, src/notice.c). */
 #include "config.h"
 #include "testutil.h"
+#include "bodyedit.h"
 #include "notice.h"
 #include "rewrite.h"
 #include "template.h"
@@ -136,7 +137,7 @@ static const struct {
 	{ "follow-up above a sign-off", HDR("Maria Lopez <maria@example.net>")
 	  "Hi Maria,\r\n\r\nYour replacement charger shipped this morning by express courier and should "
 	  "arrive at your office on Wednesday before noon, with tracking in the app.\r\n\r\nBest regards,\r\nJamey\r\n",
-	  "", "Please let me know if this solves it, or if there is anything else I can do.\n\n",
+	  "", "\nPlease let me know if this solves it, or if there is anything else I can do.\n",
 	  "an offer to follow up", 1 },
 	{ "nothing safe to fix", HDR("Maria Lopez <maria@example.net>")
 	  "Hi Maria,\r\n\r\nI know how you feel. Your refund is on its way.\r\n\r\nLet me know if it "
@@ -155,6 +156,26 @@ START_TEST(test_safe_fixes)
 	sbuf_free(&h);
 	sbuf_free(&t);
 	sbuf_free(&w);
+	judge_free(&j);
+}
+END_TEST
+
+/* The safe fixes as the rewrite action writes them into the message. */
+START_TEST(test_safe_fixes_in_body)
+{
+	const char *msg = fixes[1].msg;
+	tg_judgement j;
+	judge_str(msg, &j);
+	sbuf h = SBUF_INIT, t = SBUF_INIT, w = SBUF_INIT, body = SBUF_INIT;
+	ck_assert_int_eq(rewrite_safe_fixes(&j, &h, &t, &w), 1);
+	tg_edit e = {h.len ? h.s : NULL, t.len ? t.s : NULL};
+	ck_assert_int_eq(bodyedit_apply(&pol->limits, msg, strlen(msg), &e, &body), TG_EDIT_OK);
+	ck_assert_msg(strstr(STR(body), "in the app.\r\n\r\nPlease let me know if this solves it, or if there "
+			     "is anything else I can do.\r\n\r\nBest regards,\r\nJamey\r\n"), "[%s]", STR(body));
+	sbuf_free(&h);
+	sbuf_free(&t);
+	sbuf_free(&w);
+	sbuf_free(&body);
 	judge_free(&j);
 }
 END_TEST
@@ -276,6 +297,7 @@ static Suite *rewrite_suite(void)
 	tcase_add_loop_test(tc, test_suggest, 0, NROWS(suggests));
 	tcase_add_test(tc, test_shouting);
 	tcase_add_loop_test(tc, test_safe_fixes, 0, NROWS(fixes));
+	tcase_add_test(tc, test_safe_fixes_in_body);
 	suite_add_tcase(s, tc);
 	TCase *tn = tcase_create("notice");
 	tcase_add_test(tn, test_notice_hold);

@@ -187,4 +187,21 @@ grep -q 'tonegate_rewrites_total{result="applied"} [1-9]' "$E2E/tg/tonegate.prom
 	&& grep -q 'tonegate_messages_total{action="hold"} [1-9]' "$E2E/tg/tonegate.prom" \
 	&& ok "the metrics file counts holds and rewrites" || fail "metrics file: $(cat "$E2E/tg/tonegate.prom" 2>&1 | head -5)"
 
+# 6. Every sender in scope (the null sender too): tonegate's own notices still
+# pass unjudged, while a reply that copies their header is judged and held.
+sed 's/senders = \[ "@acme.example" \];/senders = [ ];/' "$E2E/tg/policy.conf" >"$E2E/tg/policy.all"
+cp "$E2E/tg/policy.all" "$E2E/tg/policy.conf"
+reload "reloaded" || fail "reload to the all-senders policy not logged"
+n0=$(grep -c "unchecked=notice" "$E2E/tonegate.log")
+held0=$(held_count)
+sed 's/ex02@acme.example/curt-3@acme.example/' "$ex/02-curt.eml" >"$E2E/curt3.eml"
+send agent@acme.example maria@example.net "$E2E/curt3.eml" >/dev/null
+wait_for 30 sh -c "[ \$(grep -c 'unchecked=notice' '$E2E/tonegate.log') -gt $n0 ]" \
+	&& ok "tonegate's own notice passes unjudged" || fail "the notice was judged: $(tail -3 "$E2E/tonegate.log")"
+{ printf 'X-Tonegate-Notice: hold 4XyZ1abc\r\n'; cat "$E2E/curt3.eml" | sed 's/curt-3@/forged-1@/'; } >"$E2E/forged.eml"
+send "<>" maria@example.net "$E2E/forged.eml" >/dev/null
+wait_for 30 sh -c "grep -q 'msgid=<forged-1@acme.example>.*action=hold' '$E2E/tonegate.log'" \
+	&& ok "a reply with a copied X-Tonegate-Notice header is still judged and held" \
+	|| fail "forged notice header: $(grep forged-1 "$E2E/tonegate.log")"
+
 e2e_end
