@@ -3,21 +3,20 @@
  * release, discard and expire messages in Postfix's hold queue, and print
  * the daemon's counters next to what is held now (stats).
  *
- * Postfix is the only source of truth: postqueue -j lists the queue,
- * postcat -hq / -bhq reads a message, postsuper -H / -d acts on it. Each
- * tool runs with fork + execvp, never through a shell, and a queue ID must
- * be [0-9A-Za-z]{1,32} before it is handed to one. A message is tonegate's
- * when it carries the verdict header (tonegate.conf header_verdict); the
- * daemon appends its headers, so the last one is its own and the finding
- * headers after it are the findings (a forged copy in the agent's message
- * comes earlier). Message data is made safe before it reaches a terminal
- * and goes to syslog only as "%s" arguments.
+ * Postfix is the only source of truth, read and acted on through holdq
+ * (postqueue -j, postcat, postsuper; fork + execvp, never a shell); this
+ * file holds the commands, their output and the advice when a tool fails.
+ * A message is tonegate's when it carries the verdict header (tonegate.conf
+ * header_verdict); the finding headers after the last one are its findings.
+ * Message data is made safe before it reaches a terminal and goes to
+ * syslog only as "%s" arguments.
  *
  * Exit: 0 done, 1 a message or state problem (unknown ID, already released,
  * not held by tonegate), 2 usage or configuration error, 3 missing
  * privileges or a Postfix tool that failed or is missing.
  */
 #include "config.h"
+#include "holdq.h"
 #include "html.h"
 #include "message.h"
 #include "quote.h"
@@ -27,18 +26,14 @@
 #include "text.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
-#include <poll.h>
 #include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <syslog.h>
 #include <time.h>
 #include <unistd.h>
@@ -49,8 +44,7 @@
 #define DEFAULT_CONFIG SYSCONFDIR "/tonegate/tonegate.conf"
 
 enum { RC_OK = 0, RC_STATE = 1, RC_USAGE = 2, RC_TOOL = 3 };  /* exit statuses */
-enum { MAX_ID = 32 };
-enum { ACT_RELEASE, ACT_DISCARD };
+enum { ACT_RELEASE = HOLDQ_RELEASE, ACT_DISCARD = HOLDQ_DISCARD };
 
 struct ctl {
 	const char *pfdir;       /* -C: Postfix configuration directory, or NULL */
@@ -126,15 +120,6 @@ static void jss(sbuf *o, const char *s)
 
 /* ---- small parsers ----------------------------------------------------- */
 
-static int id_ok(const char *s)
-{
-	size_t n = strlen(s);
-	for (size_t i = 0; i < n; i++)
-		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'A' && s[i] <= 'Z') || (s[i] >= 'a' && s[i] <= 'z')))
-			return 0;
-	return n > 0 && n <= MAX_ID;
-}
-
 /* "90s", "30m", "12h", "7d" or plain seconds; -1 when it is none of those. */
 static long long duration(const char *s)
 {
@@ -168,481 +153,46 @@ static void age(sbuf *o, long long secs)
 		sbuf_printf(o, "%lldd", secs / 86400);
 }
 
-/* The value of key in a verdict ("hold score=14 ruleset=default rules=a,b"):
- * a pointer into v and its length, or NULL. */
-static const char *vfield(const char *v, const char *key, size_t *n)
+/* ---- Postfix, through holdq --------------------------------------------- */
+
+/* Report a tool that failed, with what to do about it; frees r; RC_TOOL. */
+static int tool_failed(holdq_res *r)
 {
-	size_t kl = strlen(key);
-	for (const char *p = v; p && *p; p = strchr(p, ' '), p = p ? p + 1 : NULL)
-		if (strncmp(p, key, kl) == 0 && p[kl] == '=') {
-			p += kl + 1;
-			*n = strcspn(p, " ");
-			return p;
-		}
-	return NULL;
-}
-
-/* ---- running the Postfix tools ----------------------------------------- */
-
-/* Receives a tool's standard output; returns -1 when it wants no more (the
- * rest is read and dropped, so the tool is not killed by SIGPIPE). */
-typedef int (*out_fn)(void *arg, const char *p, size_t n);
-
-struct res {
-	int status;     /* exit status, 128 + signal, or -1: could not run */
-	int err_no;     /* when status is -1: ENOENT = not installed */
-	int overflow;   /* out_fn refused some output */
-	sbuf err;       /* the first bytes of its standard error */
-};
-
-static int to_sbuf(void *arg, const char *p, size_t n)
-{
-	return sbuf_append(arg, p, n);
-}
-
-/* Run prog with the arguments that follow (NULL-terminated), after -c DIR
- * when -C was given. prog is looked up in PATH, then in /usr/sbin, where
- * Postfix puts it and which a manager's PATH often lacks. Returns r->status. */
-static int tool(const struct ctl *c, struct res *r, out_fn out, void *arg, const char *prog, ...)
-{
-	const char *argv[16];
-	size_t n = 0;
-	argv[n++] = prog;
-	if (c->pfdir) {
-		argv[n++] = "-c";
-		argv[n++] = c->pfdir;
-	}
-	va_list ap;
-	va_start(ap, prog);
-	while (n < 15 && (argv[n] = va_arg(ap, const char *)) != NULL)
-		n++;
-	va_end(ap);
-	argv[n] = NULL;
-
-	memset(r, 0, sizeof *r);
-	r->err.max = 4096;
-	r->status = -1;
-	int po[2] = {-1, -1}, pe[2] = {-1, -1}, px[2] = {-1, -1};
-	if (pipe(po) < 0 || pipe(pe) < 0 || pipe(px) < 0 || fcntl(px[1], F_SETFD, FD_CLOEXEC) < 0) {
-		r->err_no = errno;
-		goto out;
-	}
-	pid_t pid = fork();
-	if (pid < 0) {
-		r->err_no = errno;
-		goto out;
-	}
-	if (pid == 0) {
-		int null = open("/dev/null", O_RDONLY);
-		if (null < 0 || dup2(null, 0) < 0 || dup2(po[1], 1) < 0 || dup2(pe[1], 2) < 0)
-			_exit(127);
-		int spare[] = {null, po[0], po[1], pe[0], pe[1], px[0]};
-		for (size_t i = 0; i < sizeof spare / sizeof spare[0]; i++)
-			if (spare[i] > 2)
-				close(spare[i]);
-		execvp(prog, (char *const *)argv);
-		if (errno == ENOENT && strchr(prog, '/') == NULL) {
-			char path[256];
-			snprintf(path, sizeof path, "/usr/sbin/%s", prog);
-			execv(path, (char *const *)argv);
-		}
-		int e = errno;  /* tell the parent why (px[1] closes on a good exec) */
-		if (write(px[1], &e, sizeof e) < 0)
-			_exit(127);
-		_exit(127);
-	}
-	close(po[1]), close(pe[1]), close(px[1]);
-	po[1] = pe[1] = px[1] = -1;
-	int e;
-	if (read(px[0], &e, sizeof e) == (ssize_t)sizeof e)
-		r->err_no = e;
-	struct pollfd fds[2] = {{po[0], POLLIN, 0}, {pe[0], POLLIN, 0}};
-	while (fds[0].fd >= 0 || fds[1].fd >= 0) {
-		if (poll(fds, 2, -1) < 0) {
-			if (errno == EINTR)
-				continue;
-			break;
-		}
-		for (int i = 0; i < 2; i++) {
-			if (fds[i].fd < 0 || fds[i].revents == 0)
-				continue;
-			char buf[65536];
-			ssize_t got = read(fds[i].fd, buf, sizeof buf);
-			if (got < 0 && errno == EINTR)
-				continue;
-			if (got <= 0) {
-				fds[i].fd = -1;  /* closed below through po/pe */
-				continue;
-			}
-			if (i == 1)
-				sbuf_append(&r->err, buf, (size_t)got);  /* past err.max: dropped */
-			else if (!r->overflow && out && out(arg, buf, (size_t)got) < 0)
-				r->overflow = 1;
-		}
-	}
-	int st;
-	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
-		;
-	if (r->err_no == 0)
-		r->status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-out:
-	for (int i = 0; i < 2; i++) {
-		if (po[i] >= 0) close(po[i]);
-		if (pe[i] >= 0) close(pe[i]);
-		if (px[i] >= 0) close(px[i]);
-	}
-	return r->status;
-}
-
-static int stderr_says(const struct res *r, const char *what)
-{
-	return r->err.s && strstr(r->err.s, what);
-}
-
-/* Report a tool that failed, with what to do about it; RC_TOOL. */
-static int tool_failed(const char *prog, struct res *r)
-{
-	if (r->status < 0 && r->err_no == ENOENT)
-		fail(0, "%s not found: install Postfix, or add the directory of its commands to PATH", prog);
-	else if (r->status < 0)
-		fail(0, "cannot run %s: %s", prog, strerror(r->err_no));
+	holdq_why why = holdq_res_why(r, geteuid() == 0);
+	if (why == HOLDQ_NOT_FOUND)
+		fail(0, "%s not found: install Postfix, or add the directory of its commands to PATH", r->prog);
+	else if (why == HOLDQ_CANNOT_RUN)
+		fail(0, "cannot run %s: %s", r->prog, strerror(r->err_no));
 	else {
-		/* its fatal line, else its last line */
-		const char *s = r->err.s ? r->err.s : "", *line = strstr(s, "fatal: ");
-		if (line)
-			while (line > s && line[-1] != '\n')
-				line--;
-		else
-			for (const char *p = s; *p; p += strcspn(p, "\n"), p += *p == '\n')
-				if (*p != '\n')
-					line = p;
+		size_t n;
+		const char *line = holdq_res_line(r, &n);
 		sbuf m = SBUF_INIT;
-		tty(&m, line ? line : "no message", line ? strcspn(line, "\n") : 10);
-		fail(0, "%s failed (exit status %d): %s", prog, r->status, m.s);
+		tty(&m, line ? line : "no message", line ? n : 10);
+		fail(0, "%s failed (exit status %d): %s", r->prog, r->status, m.s);
 		sbuf_free(&m);
-		if (geteuid() != 0 || stderr_says(r, "Permission denied") || stderr_says(r, "superuser"))
-			fail(0, "run as root (%s needs it)", prog);
-		else if (stderr_says(r, "main.cf"))
+		if (why == HOLDQ_NEEDS_ROOT)
+			fail(0, "run as root (%s needs it)", r->prog);
+		else if (why == HOLDQ_NEEDS_CONFDIR)
 			fail(0, "name the Postfix configuration directory with -C DIR");
 	}
-	sbuf_free(&r->err);
+	holdq_res_free(r);
 	return RC_TOOL;
-}
-
-/* postcat's words for a queue file that is not there (any more). */
-static int gone(const struct res *r)
-{
-	return r->status > 0 && stderr_says(r, "No such file");
-}
-
-/* ---- the queue: postqueue -j ------------------------------------------- */
-
-/* A JSON reader just big enough for postqueue -j, one object per line:
- * strings are decoded to UTF-8 (truncated at the sbuf's max), integers
- * read, everything else skipped with bounded nesting. Each returns 0, or -1
- * on malformed input. */
-typedef struct jr { const char *p, *e; } jr;
-
-static void j_ws(jr *j)
-{
-	while (j->p < j->e && (*j->p == ' ' || *j->p == '\t' || *j->p == '\r' || *j->p == '\n'))
-		j->p++;
-}
-
-static int j_eat(jr *j, char ch)
-{
-	j_ws(j);
-	if (j->p < j->e && *j->p == ch) {
-		j->p++;
-		return 1;
-	}
-	return 0;
-}
-
-static int j_hex4(jr *j, unsigned *u)
-{
-	*u = 0;
-	for (int i = 0; i < 4; i++, j->p++) {
-		char ch = j->p < j->e ? (char)(*j->p | 0x20) : 0;
-		if (ch >= '0' && ch <= '9')
-			*u = *u << 4 | (unsigned)(ch - '0');
-		else if (ch >= 'a' && ch <= 'f')
-			*u = *u << 4 | (unsigned)(ch - 'a' + 10);
-		else
-			return -1;
-	}
-	return 0;
-}
-
-static void put_u8(sbuf *o, unsigned u)
-{
-	static const unsigned char lead[] = {0, 0, 0xc0, 0xe0, 0xf0};
-	int n = u < 0x80 ? 1 : u < 0x800 ? 2 : u < 0x10000 ? 3 : 4;
-	char b[4];
-	for (int i = n - 1; i > 0; i--, u >>= 6)
-		b[i] = (char)(0x80 | (u & 0x3f));
-	b[0] = (char)(lead[n] | u);
-	sbuf_append(o, b, (size_t)n);
-}
-
-static int j_str(jr *j, sbuf *out)  /* out NULL: skip */
-{
-	if (!j_eat(j, '"'))
-		return -1;
-	while (j->p < j->e) {
-		unsigned char ch = (unsigned char)*j->p++;
-		if (ch == '"')
-			return 0;
-		if (ch < 0x20 || (ch == '\\' && j->p >= j->e))
-			return -1;
-		if (ch != '\\') {
-			if (out)
-				sbuf_putc(out, (char)ch);
-			continue;
-		}
-		unsigned u;
-		switch (*j->p++) {
-		case '"': u = '"'; break;
-		case '\\': u = '\\'; break;
-		case '/': u = '/'; break;
-		case 'b': u = '\b'; break;
-		case 'f': u = '\f'; break;
-		case 'n': u = '\n'; break;
-		case 'r': u = '\r'; break;
-		case 't': u = '\t'; break;
-		case 'u':
-			if (j_hex4(j, &u) < 0)
-				return -1;
-			if (u >= 0xd800 && u < 0xdc00 && j->e - j->p >= 6 && j->p[0] == '\\' && j->p[1] == 'u') {
-				jr look = {j->p + 2, j->e};
-				unsigned lo;
-				if (j_hex4(&look, &lo) == 0 && lo >= 0xdc00 && lo < 0xe000) {
-					u = 0x10000 + ((u - 0xd800) << 10) + (lo - 0xdc00);
-					j->p = look.p;
-				}
-			}
-			if (u == 0 || (u >= 0xd800 && u < 0xe000))
-				u = 0xfffd;  /* no NULs in C strings, no lone surrogates */
-			break;
-		default:
-			return -1;
-		}
-		if (out)
-			put_u8(out, u);
-	}
-	return -1;
-}
-
-static int j_int(jr *j, long long *v)
-{
-	int neg = j_eat(j, '-');
-	const char *s = j->p;
-	*v = 0;
-	for (; j->p < j->e && *j->p >= '0' && *j->p <= '9'; j->p++)
-		if (*v < LLONG_MAX / 10 - 9)
-			*v = *v * 10 + (*j->p - '0');
-	while (j->p < j->e && *j->p && strchr(".eE+-0123456789", *j->p))
-		j->p++;  /* a fraction or exponent: not in postqueue's integers */
-	*v = neg ? -*v : *v;
-	return j->p > s ? 0 : -1;
-}
-
-static int j_skip(jr *j, int depth)
-{
-	j_ws(j);
-	if (depth > 32 || j->p >= j->e)
-		return -1;
-	char open = *j->p;
-	if (open == '"')
-		return j_str(j, NULL);
-	if (open != '{' && open != '[') {  /* a number, true, false or null */
-		const char *s = j->p;
-		while (j->p < j->e && *j->p && strchr("+-.0123456789eEtrufalsn", *j->p))
-			j->p++;
-		return j->p > s ? 0 : -1;
-	}
-	char close = open == '{' ? '}' : ']';
-	j->p++;
-	if (j_eat(j, close))
-		return 0;
-	do {
-		if (open == '{' && (j_str(j, NULL) < 0 || !j_eat(j, ':')))
-			return -1;
-		if (j_skip(j, depth + 1) < 0)
-			return -1;
-	} while (j_eat(j, ','));
-	return j_eat(j, close) ? 0 : -1;
-}
-
-/* An object: fn(key) reads or skips each member's value. */
-static int j_object(jr *j, int (*fn)(jr *, const char *, void *), void *arg)
-{
-	sbuf key = SBUF_INIT;
-	int rc = -1;
-	key.max = 64;
-	if (!j_eat(j, '{'))
-		return -1;
-	if (j_eat(j, '}'))
-		return 0;
-	do {
-		sbuf_reset(&key);
-		if (j_str(j, &key) < 0 || !j_eat(j, ':') || fn(j, key.s ? key.s : "", arg) < 0)
-			goto out;
-	} while (j_eat(j, ','));
-	rc = j_eat(j, '}') ? 0 : -1;
-out:
-	sbuf_free(&key);
-	return rc;
-}
-
-typedef struct qent {          /* one message of postqueue -j */
-	char id[MAX_ID + 1];
-	char queue[16];            /* hold, deferred, active, incoming, ... */
-	long long arrival;         /* seconds since the epoch */
-	sbuf sender;
-	sbuf rcpts;                /* addresses, each followed by a NUL */
-	size_t nrcpt;              /* addresses in rcpts */
-} qent;
-
-typedef struct qlist {
-	qent *v;
-	size_t n;
-} qlist;
-
-static void qlist_free(qlist *q)
-{
-	for (size_t i = 0; i < q->n; i++) {
-		sbuf_free(&q->v[i].sender);
-		sbuf_free(&q->v[i].rcpts);
-	}
-	free(q->v);
-	q->v = NULL;
-	q->n = 0;
-}
-
-static int j_fixed(jr *j, char *dst, size_t size)
-{
-	sbuf s = SBUF_INIT;
-	s.max = size - 1;
-	int rc = j_str(j, &s);
-	snprintf(dst, size, "%s", s.s ? s.s : "");
-	sbuf_free(&s);
-	return rc;
-}
-
-static int rcpt_member(jr *j, const char *key, void *arg)
-{
-	qent *e = arg;
-	if (strcmp(key, "address") != 0)
-		return j_skip(j, 2);
-	sbuf a = SBUF_INIT;
-	a.max = 1024;
-	int rc = j_str(j, &a);
-	if (rc == 0 && sbuf_append(&e->rcpts, a.s ? a.s : "", a.len + 1) == 0)
-		e->nrcpt++;  /* past rcpts.max the rest are left out */
-	sbuf_free(&a);
-	return rc;
-}
-
-static int qent_member(jr *j, const char *key, void *arg)
-{
-	qent *e = arg;
-	if (strcmp(key, "queue_id") == 0)
-		return j_fixed(j, e->id, sizeof e->id);
-	if (strcmp(key, "queue_name") == 0)
-		return j_fixed(j, e->queue, sizeof e->queue);
-	if (strcmp(key, "arrival_time") == 0)
-		return j_int(j, &e->arrival);
-	if (strcmp(key, "sender") == 0)
-		return j_str(j, &e->sender);
-	if (strcmp(key, "recipients") != 0)
-		return j_skip(j, 1);
-	if (!j_eat(j, '['))
-		return -1;
-	if (j_eat(j, ']'))
-		return 0;
-	do
-		if (j_object(j, rcpt_member, e) < 0)
-			return -1;
-	while (j_eat(j, ','));
-	return j_eat(j, ']') ? 0 : -1;
-}
-
-struct qscan {
-	const char *only;   /* this ID in any queue; NULL: the hold queue */
-	qlist *out;
-	sbuf line;
-	int too_long;
-	size_t bad;         /* lines that could not be read */
-};
-
-static void qscan_line(struct qscan *s)
-{
-	if (s->line.len == 0 && !s->too_long)
-		return;
-	qent e;
-	memset(&e, 0, sizeof e);
-	e.sender.max = 1024;
-	e.rcpts.max = 256 * 1024;
-	jr j = {s->line.s, s->line.s + s->line.len};
-	if (s->too_long || j_object(&j, qent_member, &e) < 0 || !id_ok(e.id)) {
-		s->bad++;
-	} else if (s->only ? strcmp(e.id, s->only) == 0 : strcmp(e.queue, "hold") == 0) {
-		qent *v = realloc(s->out->v, (s->out->n + 1) * sizeof *v);
-		if (v) {
-			s->out->v = v;
-			v[s->out->n++] = e;
-			return;
-		}
-		s->bad++;
-	}
-	sbuf_free(&e.sender);
-	sbuf_free(&e.rcpts);
-}
-
-static int qscan_out(void *arg, const char *p, size_t n)
-{
-	struct qscan *s = arg;
-	while (n > 0) {
-		const char *nl = memchr(p, '\n', n);
-		size_t k = nl ? (size_t)(nl - p) : n;
-		if (!s->too_long && sbuf_append(&s->line, p, k) < 0)
-			s->too_long = 1;
-		if (nl) {
-			qscan_line(s);
-			sbuf_reset(&s->line);
-			s->too_long = 0;
-			k++;
-		}
-		p += k;
-		n -= k;
-	}
-	return 0;
 }
 
 /* The messages of the hold queue (only == NULL), or the one message only
  * in whatever queue it is. 0 or RC_TOOL. */
-static int queue_read(const struct ctl *c, const char *only, qlist *out)
+static int queue_read(const struct ctl *c, const char *only, holdq_list *out)
 {
-	struct qscan s = {only, out, SBUF_INIT, 0, 0};
-	struct res r;
-	s.line.max = 4u << 20;
-	memset(out, 0, sizeof *out);
-	if (tool(c, &r, qscan_out, &s, "postqueue", "-j", (char *)NULL) != 0) {
-		sbuf_free(&s.line);
-		qlist_free(out);
-		return tool_failed("postqueue", &r);
-	}
-	qscan_line(&s);  /* a last line without its '\n' */
-	if (s.bad)
-		fail(0, "warning: %zu entries of postqueue -j could not be read", s.bad);
-	sbuf_free(&s.line);
-	sbuf_free(&r.err);
+	holdq_res r;
+	if (holdq_read(c->pfdir, only, out, &r) != HOLDQ_OK)
+		return tool_failed(&r);
+	if (out->bad)
+		fail(0, "warning: %zu entries of postqueue -j could not be read", out->bad);
 	return 0;
 }
 
 /* One message by ID: RC_STATE with what to do when it is not there. */
-static int lookup(const struct ctl *c, const char *id, qlist *q)
+static int lookup(const struct ctl *c, const char *id, holdq_list *q)
 {
 	int rc = queue_read(c, id, q);
 	if (rc == 0 && q->n == 0)
@@ -651,60 +201,30 @@ static int lookup(const struct ctl *c, const char *id, qlist *q)
 	return rc;
 }
 
-/* ---- a held message's header: postcat -hq ------------------------------ */
-
-typedef struct held {
-	tg_message hdr;            /* parsed as the daemon parses a message */
-	const char *verdict;       /* tonegate's verdict header, or NULL */
-	size_t findings;           /* index in hdr of the header after it */
-} held;
-
-/* 0, RC_STATE when the message has left the queue, or RC_TOOL. */
-static int held_read(const struct ctl *c, const char *id, held *h)
+/* A held message's header: 0, RC_STATE when it has left the queue, or
+ * RC_TOOL. holdq_held_free(h) either way. */
+static int held_read(const struct ctl *c, const char *id, holdq_held *h)
 {
-	sbuf raw = SBUF_INIT;
-	struct res r;
-	memset(h, 0, sizeof *h);
-	raw.max = 4u << 20;  /* Postfix's header_size_limit is 100 KB by default */
-	if (tool(c, &r, to_sbuf, &raw, "postcat", "-hq", id, (char *)NULL) != 0) {
-		sbuf_free(&raw);
-		if (gone(&r)) {
-			sbuf_free(&r.err);
-			return RC_STATE;
-		}
-		return tool_failed("postcat", &r);
-	}
-	sbuf_free(&r.err);
-	sbuf_putc(&raw, '\n');  /* the end of the header */
-	tg_limits lim = TG_LIMITS_DEFAULT;
-	tg_status st = message_parse(&lim, raw.s ? raw.s : "", raw.len, &h->hdr);
-	sbuf_free(&raw);
-	if (st == TG_NOMEM)
+	holdq_res r;
+	holdq_rc rc = holdq_held_read(c->pfdir, id, c->cfg->header_verdict, h, &r);
+	if (rc == HOLDQ_TOOL)
+		return tool_failed(&r);
+	if (rc == HOLDQ_NOMEM)
 		return fail(RC_TOOL, "out of memory");
-	for (size_t i = 0; i < h->hdr.nhdr; i++)
-		if (strcasecmp(h->hdr.hdr[i].name, c->cfg->header_verdict) == 0) {
-			h->verdict = h->hdr.hdr[i].value;
-			h->findings = i + 1;
-		}
-	return 0;
-}
-
-static void held_free(held *h)
-{
-	message_free(&h->hdr);
+	return rc == HOLDQ_GONE ? RC_STATE : 0;
 }
 
 /* Call fn for each message tonegate holds; *other counts the rest of the
  * hold queue. Stops at the first non-zero return. */
-typedef int (*held_fn)(struct ctl *c, const qent *e, const held *h, void *arg);
+typedef int (*held_fn)(struct ctl *c, const holdq_entry *e, const holdq_held *h, void *arg);
 
 static int each_held(struct ctl *c, held_fn fn, void *arg, size_t *other)
 {
-	qlist q;
+	holdq_list q;
 	int rc = queue_read(c, NULL, &q);
 	*other = 0;
 	for (size_t i = 0; rc == 0 && i < q.n; i++) {
-		held h;
+		holdq_held h;
 		int r = held_read(c, q.v[i].id, &h);
 		if (r == RC_STATE)
 			continue;  /* released or discarded meanwhile */
@@ -713,12 +233,11 @@ static int each_held(struct ctl *c, held_fn fn, void *arg, size_t *other)
 		else if (r == 0)
 			r = fn(c, &q.v[i], &h, arg);
 		rc = r;
-		held_free(&h);
+		holdq_held_free(&h);
 	}
-	qlist_free(&q);
+	holdq_list_free(&q);
 	return rc;
 }
-
 /* ---- output pieces ------------------------------------------------------ */
 
 /* sep-separated items of s[0..n) as a JSON array of strings. */
@@ -735,7 +254,7 @@ static void jlist(sbuf *o, const char *s, size_t n, char sep)
 	sbuf_putc(o, ']');
 }
 
-static void json_common(sbuf *o, const struct ctl *c, const qent *e, const held *h)
+static void json_common(sbuf *o, const struct ctl *c, const holdq_entry *e, const holdq_held *h)
 {
 	size_t n = 0;
 	const char *p;
@@ -748,24 +267,24 @@ static void json_common(sbuf *o, const struct ctl *c, const qent *e, const held 
 	sbuf_puts(o, ",\"recipients\":");
 	jlist(o, e->rcpts.s, e->rcpts.len ? e->rcpts.len - 1 : 0, '\0');
 	sbuf_puts(o, ",\"subject\":");
-	jss(o, message_header(&h->hdr, "Subject"));
+	jss(o, h->subject);
 	if (h->verdict == NULL) {
 		sbuf_puts(o, ",\"held_by_tonegate\":false");
 		return;
 	}
 	sbuf_puts(o, ",\"held_by_tonegate\":true,\"verdict\":");
 	jss(o, h->verdict);
-	p = vfield(h->verdict, "score", &n);
+	p = holdq_verdict_field(h->verdict, "score", &n);
 	sbuf_printf(o, ",\"score\":%d,\"ruleset\":", p ? atoi(p) : 0);
-	p = vfield(h->verdict, "ruleset", &n);
+	p = holdq_verdict_field(h->verdict, "ruleset", &n);
 	js(o, p, p ? n : 0);
 	sbuf_puts(o, ",\"rules\":");
-	p = vfield(h->verdict, "rules", &n);
+	p = holdq_verdict_field(h->verdict, "rules", &n);
 	jlist(o, p, p && !(n == 1 && *p == '-') ? n : 0, ',');
 }
 
 /* What a confirmation or a table names a message by: "sender -> rcpt +2". */
-static void who_to_whom(sbuf *o, const qent *e)
+static void who_to_whom(sbuf *o, const holdq_entry *e)
 {
 	tty(o, e->sender.s ? e->sender.s : "", e->sender.len);
 	sbuf_puts(o, e->sender.len ? " -> " : "<> -> ");
@@ -822,7 +341,7 @@ static void cell(sbuf *o, const char *s, size_t len, size_t width, size_t cap, i
 		pad(o, at, width + 2);
 }
 
-static int list_one(struct ctl *c, const qent *e, const held *h, void *arg)
+static int list_one(struct ctl *c, const holdq_entry *e, const holdq_held *h, void *arg)
 {
 	struct table *t = arg;
 	sbuf o = SBUF_INIT;
@@ -844,14 +363,14 @@ static int list_one(struct ctl *c, const qent *e, const held *h, void *arg)
 		r[i] = (sbuf)SBUF_INIT;
 	ttys(&r[C_ID], e->id);
 	age(&r[C_AGE], (long long)c->now - e->arrival);
-	p = vfield(h->verdict, "score", &n);
+	p = holdq_verdict_field(h->verdict, "score", &n);
 	tty(&r[C_SCORE], p ? p : "?", p ? n : 1);
 	tty(&r[C_SENDER], e->sender.len ? e->sender.s : "<>", e->sender.len ? e->sender.len : 2);
 	ttys(&r[C_RCPT], e->nrcpt ? e->rcpts.s : "?");
 	if (e->nrcpt > 1)
 		sbuf_printf(&r[C_RCPT], " +%zu", e->nrcpt - 1);
-	ttys(&r[C_SUBJECT], message_header(&h->hdr, "Subject"));
-	p = vfield(h->verdict, "rules", &n);
+	ttys(&r[C_SUBJECT], h->subject);
+	p = holdq_verdict_field(h->verdict, "rules", &n);
 	tty(&r[C_RULES], p ? p : "?", p ? n : 1);
 	return 0;
 }
@@ -907,11 +426,12 @@ static int agent_words(const struct ctl *c, const char *id, sbuf *words, tg_stat
 {
 	tg_limits lim = TG_LIMITS_DEFAULT;
 	sbuf raw = SBUF_INIT;
-	struct res r;
+	holdq_res r;
 	raw.max = lim.max_message_size;
-	if (tool(c, &r, to_sbuf, &raw, "postcat", "-bhq", id, (char *)NULL) != 0) {
+	holdq_rc got = holdq_message(c->pfdir, id, 1, &raw, &r);
+	if (got != HOLDQ_OK) {
 		sbuf_free(&raw);
-		return gone(&r) ? (sbuf_free(&r.err), RC_STATE) : tool_failed("postcat", &r);
+		return got == HOLDQ_GONE ? RC_STATE : tool_failed(&r);
 	}
 	tg_message m;
 	tg_split sp;
@@ -931,46 +451,20 @@ static int agent_words(const struct ctl *c, const char *id, sbuf *words, tg_stat
 	if (!r.overflow)
 		message_free(&m);
 	sbuf_free(&raw);
-	sbuf_free(&r.err);
 	return rc < 0 ? fail(RC_TOOL, "out of memory") : 0;
-}
-
-/* The next finding header tonegate wrote (those after its verdict), from
- * *i = h->findings on; NULL at the end. */
-static const tg_header *finding_next(const struct ctl *c, const held *h, size_t *i)
-{
-	while (h->verdict && *i < h->hdr.nhdr) {
-		const tg_header *f = &h->hdr.hdr[(*i)++];
-		if (strcasecmp(f->name, c->cfg->header_finding) == 0)
-			return f;
-	}
-	return NULL;
-}
-
-/* A finding header: "curt line=1 weight=8 "Nope." A curt reply: ...". */
-static int finding_parse(const char *v, sbuf *rule, unsigned *line, int *weight, const char **rest)
-{
-	size_t n = strcspn(v, " ");
-	sbuf_reset(rule);
-	sbuf_append(rule, v, n);
-	int used = 0;
-	if (sscanf(v + n, " line=%u weight=%d %n", line, weight, &used) < 2 || used == 0)
-		return -1;
-	*rest = v + n + used;
-	return 0;
 }
 
 static int cmd_show(struct ctl *c, char **args)
 {
 	const char *id = args[0];
-	qlist q;
-	held h;
+	holdq_list q;
+	holdq_held h;
 	int rc = lookup(c, id, &q);
 	if (rc)
 		return rc;
-	const qent *e = &q.v[0];
+	const holdq_entry *e = &q.v[0];
 	if ((rc = held_read(c, id, &h)) != 0) {
-		qlist_free(&q);
+		holdq_list_free(&q);
 		return rc == RC_STATE ? fail(rc, "%s has just left the queue; see tonegatectl list", id) : rc;
 	}
 	sbuf words = SBUF_INIT, o = SBUF_INIT, rule = SBUF_INIT;
@@ -987,9 +481,9 @@ static int cmd_show(struct ctl *c, char **args)
 		sbuf_puts(&o, ",\"from\":");
 		jss(&o, message_header(&h.hdr, "From"));
 		sbuf_puts(&o, ",\"findings\":[");
-		for (size_t i = h.findings, k = 0; (f = finding_next(c, &h, &i)) != NULL; k++) {
+		for (size_t i = h.findings, k = 0; (f = holdq_finding_next(&h, c->cfg->header_finding, &i)) != NULL; k++) {
 			sbuf_puts(&o, k ? "," : "");
-			if (finding_parse(f->value, &rule, &line, &weight, &rest) == 0) {
+			if (holdq_finding_parse(f->value, &rule, &line, &weight, &rest) == 0) {
 				sbuf_puts(&o, "{\"rule\":");
 				js(&o, rule.s, rule.len);
 				sbuf_printf(&o, ",\"line\":%u,\"weight\":%d,\"text\":", line, weight);
@@ -1019,13 +513,13 @@ static int cmd_show(struct ctl *c, char **args)
 		sbuf_puts(&o, "\nFrom:       ");
 		ttys(&o, message_header(&h.hdr, "From"));
 		sbuf_puts(&o, "\nSubject:    ");
-		ttys(&o, message_header(&h.hdr, "Subject"));
+		ttys(&o, h.subject);
 		sbuf_puts(&o, "\nVerdict:    ");
 		ttys(&o, h.verdict ? h.verdict : "none: tonegate did not hold this message");
 		sbuf_puts(&o, "\n");
-		for (size_t i = h.findings, k = 0; (f = finding_next(c, &h, &i)) != NULL; k++) {
+		for (size_t i = h.findings, k = 0; (f = holdq_finding_next(&h, c->cfg->header_finding, &i)) != NULL; k++) {
 			sbuf_puts(&o, k ? "" : "Findings:\n");
-			if (finding_parse(f->value, &rule, &line, &weight, &rest) == 0) {
+			if (holdq_finding_parse(f->value, &rule, &line, &weight, &rest) == 0) {
 				sbuf_printf(&o, "  line %u: ", line);
 				ttys(&o, rule.s);
 				sbuf_printf(&o, " (+%d): ", weight);
@@ -1052,8 +546,8 @@ static int cmd_show(struct ctl *c, char **args)
 	sbuf_free(&o);
 	sbuf_free(&rule);
 	sbuf_free(&words);
-	held_free(&h);
-	qlist_free(&q);
+	holdq_held_free(&h);
+	holdq_list_free(&q);
 	return rc;
 }
 
@@ -1061,11 +555,9 @@ static int cmd_show(struct ctl *c, char **args)
 
 static const struct verb {
 	const char *name, *done;  /* "release", "released" */
-	const char *flag, *queue; /* postsuper -H ID / -d ID hold */
-	const char *summary;      /* postsuper's count line */
 } verbs[] = {
-	[ACT_RELEASE] = {"release", "released", "-H", NULL, "Released from hold: "},
-	[ACT_DISCARD] = {"discard", "discarded", "-d", "hold", "Deleted: "},
+	[ACT_RELEASE] = {"release", "released"},
+	[ACT_DISCARD] = {"discard", "discarded"},
 };
 
 /* The person behind the command: the login name (under sudo, the one who
@@ -1079,7 +571,7 @@ static const char *who(void)
 	return name ? name : "?";
 }
 
-static void audit(const struct verb *v, const qent *e, const char *result)
+static void audit(const struct verb *v, const holdq_entry *e, const char *result)
 {
 	sbuf from = SBUF_INIT;
 	tty(&from, e->sender.s ? e->sender.s : "", e->sender.len);
@@ -1089,27 +581,25 @@ static void audit(const struct verb *v, const qent *e, const char *result)
 }
 
 /* postsuper on one message tonegate holds, audited and confirmed on stdout. */
-static int act(struct ctl *c, int verb, const qent *e, const held *h)
+static int act(struct ctl *c, int verb, const holdq_entry *e, const holdq_held *h)
 {
 	const struct verb *v = &verbs[verb];
-	struct res r;
-	if (tool(c, &r, NULL, NULL, "postsuper", v->flag, e->id, v->queue, (char *)NULL) != 0) {
+	holdq_res r;
+	holdq_rc rc = holdq_act(c->pfdir, (holdq_action)verb, e->id, &r);
+	if (rc == HOLDQ_TOOL) {
 		audit(v, e, "failed");
-		return tool_failed("postsuper", &r);
+		return tool_failed(&r);
 	}
-	const char *count = r.err.s ? strstr(r.err.s, v->summary) : NULL;
-	int moved = count ? atoi(count + strlen(v->summary)) : 1;
-	sbuf_free(&r.err);
-	if (moved == 0) {
+	if (rc == HOLDQ_GONE) {
 		audit(v, e, "not-in-hold");
 		return fail(RC_STATE, "%s was not %s: it left the hold queue meanwhile; see tonegatectl list", e->id,
 			    v->done);
 	}
 	audit(v, e, v->done);
 	if (verb == ACT_RELEASE &&  /* deliver now, not at the next queue run */
-	    tool(c, &r, NULL, NULL, "postqueue", "-i", e->id, (char *)NULL) != 0) {
+	    holdq_flush(c->pfdir, e->id, &r) != HOLDQ_OK) {
 		fail(0, "warning: %s goes out with the next queue run (postqueue -i failed)", e->id);
-		sbuf_free(&r.err);
+		holdq_res_free(&r);
 	}
 	sbuf o = SBUF_INIT;
 	if (c->json) {
@@ -1120,7 +610,7 @@ static int act(struct ctl *c, int verb, const qent *e, const held *h)
 		sbuf_puts(&o, "): ");
 		who_to_whom(&o, e);
 		sbuf_puts(&o, ", \"");
-		ttys(&o, message_header(&h->hdr, "Subject"));
+		ttys(&o, h->subject);
 		sbuf_puts(&o, "\"\n");
 	}
 	emit(&o);
@@ -1137,12 +627,12 @@ static int need_root(const char *cmd)
 static int one(struct ctl *c, const char *id, int verb)
 {
 	const struct verb *v = &verbs[verb];
-	qlist q;
-	held h;
+	holdq_list q;
+	holdq_held h;
 	int rc = need_root(v->name);
 	if (rc || (rc = lookup(c, id, &q)) != 0)
 		return rc;
-	const qent *e = &q.v[0];
+	const holdq_entry *e = &q.v[0];
 	if (strcmp(e->queue, "hold") != 0) {
 		rc = fail(RC_STATE, "%s was already released: it is in the %s queue%s", id, e->queue,
 			  verb == ACT_DISCARD ? " (discard removes only held mail)" : "");
@@ -1152,11 +642,11 @@ static int one(struct ctl *c, const char *id, int verb)
 				  "add --force to %s it anyway", id, c->cfg->header_verdict, id, v->name);
 		else
 			rc = act(c, verb, e, &h);
-		held_free(&h);
+		holdq_held_free(&h);
 	} else if (rc == RC_STATE) {
 		rc = fail(RC_STATE, "%s has just left the queue; see tonegatectl list", id);
 	}
-	qlist_free(&q);
+	holdq_list_free(&q);
 	return rc;
 }
 
@@ -1175,7 +665,7 @@ struct expiry {
 	int rc;
 };
 
-static int expire_one(struct ctl *c, const qent *e, const held *h, void *arg)
+static int expire_one(struct ctl *c, const holdq_entry *e, const holdq_held *h, void *arg)
 {
 	struct expiry *x = arg;
 	x->seen++;
@@ -1425,11 +915,11 @@ static int by_count(const void *a, const void *b)  /* most first, then by name *
 	return x->n != y->n ? (x->n < y->n) - (x->n > y->n) : strcmp(x->rule, y->rule);
 }
 
-static int count_rules(struct ctl *c, const qent *e, const held *h, void *arg)
+static int count_rules(struct ctl *c, const holdq_entry *e, const holdq_held *h, void *arg)
 {
 	struct rulecount *rc = arg;
 	size_t n;
-	const char *p = vfield(h->verdict, "rules", &n);
+	const char *p = holdq_verdict_field(h->verdict, "rules", &n);
 	(void)c, (void)e;
 	rc->held++;
 	for (size_t i = 0; p && i < n;) {
@@ -1611,7 +1101,7 @@ int main(int argc, char **argv)
 			    used & O_FORCE ? "--force" : "--older-than, --release or --discard", cmd->usage);
 	if (cmd->opts & O_EXPIRE && (c.older_than < 0 || c.verb < 0))
 		return fail(RC_USAGE, "usage: tonegatectl %s", cmd->usage);
-	if (nargs && !id_ok(args[0]))
+	if (nargs && !holdq_id_ok(args[0]))
 		return fail(RC_USAGE, "\"%s\" is not a queue ID (letters and digits, as tonegatectl list shows them)",
 			    args[0]);
 	struct stat sb;

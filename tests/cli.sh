@@ -44,6 +44,14 @@ check "text" 1 "$tc" --policy "$pol" --text "$ex/02-curt.eml"
 check "json text" 1 "$tc" --policy "$pol" --json --text "$ex/02-curt.eml"
 has "json text member" "$tmp/out" "\"text\":\"Nope. Can't work that out this time.\\n\""
 
+check "rewrite" 1 "$tc" --policy "$pol" --rewrite "$ex/02-curt.eml"
+has "rewrite greets by name" "$tmp/out" "Hi Maria,"
+has "rewrite refusal" "$tmp/out" "I'm sorry, but we can't work that out this time. [Say why, and what you can do instead.]"
+has "rewrite closing" "$tmp/out" "Best regards,"
+check "json has the rewrite" 1 "$tc" --policy "$pol" --json "$ex/02-curt.eml"
+has "json rewrite member" "$tmp/out" "\"rewrite\":\"Hi Maria,\n\n"
+check "text and rewrite together" 2 "$tc" --policy "$pol" --text --rewrite "$ex/02-curt.eml"
+
 check "stdin" 1 sh -c "\"$tc\" --policy \"$pol\" - < \"$ex/02-curt.eml\""
 has "stdin named -" "$tmp/out" "-: hold"
 
@@ -65,6 +73,12 @@ check "bad policy refuses to judge" 2 "$tc" --policy "$tmp/bad.conf" "$ex/01-cou
 check "usage" 2 "$tc" --policy "$pol"
 check "version" 0 "$tc" --version
 has "version text" "$tmp/out" "tonegate-check "
+
+# Every man page renders without a warning.
+for m in "$top_srcdir"/man/*.[0-9]; do
+	out=$(LC_ALL=C.UTF-8 groff -man -ww -z "$m" 2>&1)
+	[ -z "$out" ] || { echo "FAIL man page $m: $out"; fails=$((fails + 1)); }
+done
 
 [ "$fails" -eq 0 ] && echo "cli: all checks passed"
 exit $((fails > 0))
