@@ -29,9 +29,15 @@ int sbuf_reserve(sbuf *sb, size_t n)
 	return 0;
 }
 
+/* Room for n more bytes without growing and within max (the common case). */
+static inline int has_room(const sbuf *sb, size_t n)
+{
+	return n < sb->cap && sb->len < sb->cap - n && (sb->max == 0 || sb->len + n <= sb->max);
+}
+
 int sbuf_append(sbuf *sb, const char *p, size_t n)
 {
-	if (sbuf_reserve(sb, n) < 0)
+	if (!has_room(sb, n) && sbuf_reserve(sb, n) < 0)
 		return -1;
 	if (n)
 		memcpy(sb->s + sb->len, p, n);
@@ -47,7 +53,11 @@ int sbuf_puts(sbuf *sb, const char *s)
 
 int sbuf_putc(sbuf *sb, char c)
 {
-	return sbuf_append(sb, &c, 1);
+	if (!has_room(sb, 1) && sbuf_reserve(sb, 1) < 0)
+		return -1;
+	sb->s[sb->len++] = c;
+	sb->s[sb->len] = '\0';
+	return 0;
 }
 
 int sbuf_vprintf(sbuf *sb, const char *fmt, va_list ap)
