@@ -46,6 +46,7 @@ static int plain_address(const char *a)
 size_t notice_recipients(const tg_policy *p, const char *agent, const char **out, size_t max)
 {
 	size_t n = 0;
+	agent = policy_agent_address(p, agent);
 	if ((p->notice_to & TG_NOTICE_AGENT) && plain_address(agent) && n < max)
 		out[n++] = agent;
 	for (size_t i = 0; (p->notice_to & TG_NOTICE_MANAGERS) && i < p->nmanagers && n < max; i++)

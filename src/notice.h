@@ -36,9 +36,10 @@ typedef struct tg_notice_facts {
 /* The header that marks a notice, so the gate never judges its own mail. */
 #define TG_NOTICE_HEADER "X-Tonegate-Notice"
 
-/* Who gets the notice under p: the agent and/or the managers, as borrowed
- * pointers in out[0..max); returns how many. An agent address that is not a
- * plain address (empty, CR/LF, angle brackets) is left out. */
+/* Who gets the notice under p: the agent (or where notice.agent_map sends
+ * the agent's notices) and/or the managers, as borrowed pointers in
+ * out[0..max); returns how many. An agent address that is not a plain
+ * address (empty, CR/LF, angle brackets) is left out. */
 size_t notice_recipients(const tg_policy *p, const char *agent, const char **out, size_t max);
 
 /* Append the Message-ID the notice for f will carry ("<tonegate.…@host>"). */

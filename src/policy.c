@@ -676,6 +676,37 @@ static int read_substitutions(struct ctx *c, const config_setting_t *l)
 	return 0;
 }
 
+/* agent_map = ( ( "shared@acme.example", "raj@acme.example" ), ( "@desk.acme.example", "leads@acme.example" ) ); */
+static int read_agent_map(struct ctx *c, const config_setting_t *l)
+{
+	if (!config_setting_is_list(l) && !config_setting_is_array(l))
+		return fail(c, l, "notice.agent_map must be a list of pairs: ( ( \"sender or @domain\", \"address\" ) )");
+	int n = config_setting_length(l);
+	char **v = calloc(2 * (size_t)n + 1, sizeof *v);
+	if (v == NULL)
+		return fail(c, l, "out of memory");
+	c->p->agent_map = v;
+	for (int i = 0; i < n; i++) {
+		const config_setting_t *e = config_setting_get_elem(l, (unsigned)i);
+		const config_setting_t *a = is_list(e) && config_setting_length(e) == 2 ?
+			config_setting_get_elem(e, 0) : NULL;
+		const config_setting_t *b = a ? config_setting_get_elem(e, 1) : NULL;
+		if (a == NULL || config_setting_type(a) != CONFIG_TYPE_STRING ||
+		    config_setting_type(b) != CONFIG_TYPE_STRING)
+			return fail(c, e, "notice.agent_map: each entry is a pair of strings: "
+				    "( \"sender or @domain\", \"address\" )");
+		const char *from = config_setting_get_string(a), *to = config_setting_get_string(b);
+		if (strchr(from, '@') == NULL)
+			return fail(c, a, "notice.agent_map: \"%s\" is neither an address nor an @domain", from);
+		if (strchr(to, '@') == NULL || to[0] == '@' || strpbrk(to, " \t\r\n<>,"))
+			return fail(c, b, "notice.agent_map: \"%s\" is not an address", to);
+		c->p->nagent_map = (size_t)i + 1;
+		if ((v[2 * i] = strdup(from)) == NULL || (v[2 * i + 1] = strdup(to)) == NULL)
+			return fail(c, e, "out of memory");
+	}
+	return 0;
+}
+
 static int read_notice_to(struct ctx *c, const config_setting_t *s)
 {
 	static const char *const to[] = {"none", "agent", "managers", "both"};
@@ -700,7 +731,7 @@ static int read_texts(struct ctx *c, const config_setting_t *g, const char *sect
 	for (int t = 0; t < T_NTEXTS; t++)
 		if (strcmp(text_defs[t].section, section) == 0)
 			snprintf(known + strlen(known), sizeof known - strlen(known), "%s, ", text_defs[t].key);
-	strncat(known, rewrite ? "substitutions" : "to, managers, suggest", sizeof known - strlen(known) - 1);
+	strncat(known, rewrite ? "substitutions" : "to, managers, agent_map, suggest", sizeof known - strlen(known) - 1);
 	for (int k = 0; k < config_setting_length(g); k++) {
 		const config_setting_t *s = config_setting_get_elem(g, (unsigned)k);
 		const char *key = config_setting_name(s);
@@ -713,6 +744,8 @@ static int read_texts(struct ctx *c, const config_setting_t *g, const char *sect
 			rc = read_substitutions(c, s);
 		else if (!rewrite && strcmp(key, "to") == 0)
 			rc = read_notice_to(c, s);
+		else if (!rewrite && strcmp(key, "agent_map") == 0)
+			rc = read_agent_map(c, s);
 		else if (!rewrite && strcmp(key, "managers") == 0) {
 			rc = read_strings(c, s, &c->p->managers, &c->p->nmanagers);
 			for (size_t i = 0; rc == 0 && i < c->p->nmanagers; i++)
@@ -769,6 +802,9 @@ static void policy_free(tg_policy *p)
 	for (size_t i = 0; i < p->nmanagers; i++)
 		free(p->managers[i]);
 	free(p->managers);
+	for (size_t i = 0; i < 2 * p->nagent_map; i++)
+		free(p->agent_map[i]);
+	free(p->agent_map);
 	free(p->path);
 	free(p);
 }
@@ -922,14 +958,26 @@ static const char *domain_of(const char *addr)
 	return at ? at + 1 : addr;
 }
 
+/* Is addr the address e, or in the domain "@e"? */
+static int address_is(const char *addr, const char *e)
+{
+	return e[0] == '@' ? strcasecmp(domain_of(addr), e + 1) == 0 : strcasecmp(addr, e) == 0;
+}
+
+const char *policy_agent_address(const tg_policy *p, const char *sender)
+{
+	for (size_t i = 0; sender && i < p->nagent_map; i++)
+		if (address_is(sender, p->agent_map[2 * i]))
+			return p->agent_map[2 * i + 1];
+	return sender;
+}
+
 int policy_in_scope(const tg_policy *p, const char *sender, const char *const *rcpts, size_t nrcpt)
 {
 	if (p->nsenders && sender) {
 		int hit = 0;
-		for (size_t i = 0; i < p->nsenders && !hit; i++) {
-			const char *e = p->senders[i];
-			hit = e[0] == '@' ? strcasecmp(domain_of(sender), e + 1) == 0 : strcasecmp(sender, e) == 0;
-		}
+		for (size_t i = 0; i < p->nsenders && !hit; i++)
+			hit = address_is(sender, p->senders[i]);
 		if (!hit)
 			return 0;
 	}

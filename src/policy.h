@@ -94,6 +94,8 @@ typedef struct tg_policy {
 	unsigned notice_to;        /* TG_NOTICE_* bits; 0 = no notices */
 	char **managers;           /* notice.managers addresses */
 	size_t nmanagers;
+	char **agent_map;          /* notice.agent_map: pairs (address or @domain, address) */
+	size_t nagent_map;         /* pairs */
 	int notice_suggest;        /* coaching notices for suggest and rewrite */
 	unsigned refs;
 } tg_policy;
@@ -120,5 +122,8 @@ const tg_ruleset *policy_select(const tg_policy *p, const char *const *names,
 /* Is mail from sender to these recipients in scope? sender may be NULL
  * (unknown), then only the recipients decide. */
 int policy_in_scope(const tg_policy *p, const char *sender, const char *const *rcpts, size_t nrcpt);
+/* Where an agent's notices go: the first notice.agent_map entry that
+ * matches the sender, else the sender itself. Borrowed. */
+const char *policy_agent_address(const tg_policy *p, const char *sender);
 
 #endif

@@ -32,6 +32,9 @@ static const struct bad {
 	{"rules = {\n" BASE_RULES "};\nnotice = { to = \"both\"; };\n", "11: notice.to sends to managers but notice.managers is empty"},
 	{"rules = {\n" BASE_RULES "};\nnotice = { managers = [ \"not an address\" ]; };\n", "11: notice.managers: \"not an address\" is not an address"},
 	{"rules = {\n" BASE_RULES "};\nnotice = { colour = 1; };\n", "11: unknown key \"notice.colour\""},
+	{"rules = {\n" BASE_RULES "};\nnotice = { agent_map = ( ( \"shared\", \"raj@acme.example\" ) ); };\n", "11: notice.agent_map: \"shared\" is neither an address nor an @domain"},
+	{"rules = {\n" BASE_RULES "};\nnotice = { agent_map = ( ( \"@acme.example\", \"@x\" ) ); };\n", "11: notice.agent_map: \"@x\" is not an address"},
+	{"rules = {\n" BASE_RULES "};\nnotice = { agent_map = ( \"a@b\" ); };\n", "11: notice.agent_map: each entry is a pair"},
 	{"rules = {\n" BASE_RULES "greetings = { };\n};\n", "10: unknown rule \"greetings\""},
 	{"rules = {\n" BASE_RULES "shouting = { caps_ratio = 2.0; };\n};\n", "10: rules.shouting.caps_ratio = 2 is out of range"},
 	{"rules = {\n" BASE_RULES "questions = { max_questions = \"three\"; };\n};\n", "10: rules.questions.max_questions must be a whole number"},
@@ -135,6 +138,17 @@ START_TEST(notice_recipients_from_policy)
 	ck_assert_uint_eq(notice_recipients(p, "bad\r\nBcc: x@y", r, 8), 2);  /* not an address: managers */
 	ck_assert_str_eq(r[0], "lead@acme.example");
 	ck_assert_uint_eq(notice_recipients(p, "", r, 1), 1);
+	policy_unref(p);
+	p = policy_load_string("rules = {\n" BASE_RULES "};\n"
+		"notice = { agent_map = ( ( \"shared@acme.example\", \"raj@acme.example\" ),\n"
+		"  ( \"@desk.acme.example\", \"leads@acme.example\" ) ); };\n", "t.conf", err, sizeof err);
+	ck_assert_msg(p != NULL, "%s", err);
+	ck_assert_uint_eq(notice_recipients(p, "Shared@ACME.example", r, 8), 1);
+	ck_assert_str_eq(r[0], "raj@acme.example");
+	ck_assert_uint_eq(notice_recipients(p, "bot@desk.acme.example", r, 8), 1);
+	ck_assert_str_eq(r[0], "leads@acme.example");
+	ck_assert_uint_eq(notice_recipients(p, "mo@acme.example", r, 8), 1);
+	ck_assert_str_eq(r[0], "mo@acme.example");
 	policy_unref(p);
 	p = tu_policy();  /* the shipped policy: the agent only */
 	ck_assert_uint_eq(notice_recipients(p, "agent@acme.example", r, 8), 1);
