@@ -637,74 +637,80 @@ static int check_replacement(struct ctx *c, const config_setting_t *e, const cha
 	return 0;
 }
 
-/* substitutions = ( ( "pattern", "replacement" ), ... ); */
-static int read_substitutions(struct ctx *c, const config_setting_t *l)
+/* A list of string pairs, ( ( "a", "b" ), ... ): fn for each pair. */
+typedef int (*pair_fn)(struct ctx *c, int i, const config_setting_t *a, const config_setting_t *b, void *arg);
+
+static int each_pair(struct ctx *c, const config_setting_t *l, const char *what, const char *shape,
+		     pair_fn fn, void *arg)
 {
-	if (!config_setting_is_list(l) && !config_setting_is_array(l))
-		return fail(c, l, "rewrite.substitutions must be a list of pairs: ( ( \"pattern\", \"replacement\" ) )");
-	int n = config_setting_length(l);
-	tg_subst *v = calloc((size_t)n + 1, sizeof *v);
-	if (v == NULL)
-		return fail(c, l, "out of memory");
-	c->p->subst = v;
-	for (int i = 0; i < n; i++) {
+	if (!is_list(l))
+		return fail(c, l, "%s must be a list of pairs: ( %s )", what, shape);
+	for (int i = 0; i < config_setting_length(l); i++) {
 		const config_setting_t *e = config_setting_get_elem(l, (unsigned)i);
 		const config_setting_t *a = is_list(e) && config_setting_length(e) == 2 ?
 			config_setting_get_elem(e, 0) : NULL;
 		const config_setting_t *b = a ? config_setting_get_elem(e, 1) : NULL;
 		if (a == NULL || config_setting_type(a) != CONFIG_TYPE_STRING ||
 		    config_setting_type(b) != CONFIG_TYPE_STRING)
-			return fail(c, e, "rewrite.substitutions: each entry is a pair of strings: "
-				    "( \"pattern\", \"replacement\" )");
-		int ec;
-		PCRE2_SIZE eo;
-		const char *pat = config_setting_get_string(a);
-		pcre2_code *re = pcre2_compile((PCRE2_SPTR)pat, PCRE2_ZERO_TERMINATED,
-					       PCRE2_CASELESS | PCRE2_UTF | PCRE2_UCP, &ec, &eo, NULL);
-		if (re == NULL) {
-			PCRE2_UCHAR m[200];
-			pcre2_get_error_message(ec, m, sizeof m);
-			return fail(c, a, "rewrite.substitutions: \"%s\" at offset %zu: %s", pat, (size_t)eo, (char *)m);
-		}
-		v[i].re = re;
-		c->p->nsubst = (size_t)i + 1;
-		if ((v[i].to = strdup(config_setting_get_string(b))) == NULL)
-			return fail(c, b, "out of memory");
-		if (check_replacement(c, b, v[i].to, re) < 0)
+			return fail(c, e, "%s: each entry is a pair of strings: %s", what, shape);
+		if (fn(c, i, a, b, arg) < 0)
 			return -1;
 	}
+	return 0;
+}
+
+static int add_subst(struct ctx *c, int i, const config_setting_t *a, const config_setting_t *b, void *arg)
+{
+	tg_subst *v = arg;
+	int ec;
+	PCRE2_SIZE eo;
+	const char *pat = config_setting_get_string(a);
+	pcre2_code *re = pcre2_compile((PCRE2_SPTR)pat, PCRE2_ZERO_TERMINATED,
+				       PCRE2_CASELESS | PCRE2_UTF | PCRE2_UCP, &ec, &eo, NULL);
+	if (re == NULL) {
+		PCRE2_UCHAR m[200];
+		pcre2_get_error_message(ec, m, sizeof m);
+		return fail(c, a, "rewrite.substitutions: \"%s\" at offset %zu: %s", pat, (size_t)eo, (char *)m);
+	}
+	v[i].re = re;
+	c->p->nsubst = (size_t)i + 1;
+	if ((v[i].to = strdup(config_setting_get_string(b))) == NULL)
+		return fail(c, b, "out of memory");
+	return check_replacement(c, b, v[i].to, re);
+}
+
+/* substitutions = ( ( "pattern", "replacement" ), ... ); */
+static int read_substitutions(struct ctx *c, const config_setting_t *l)
+{
+	tg_subst *v = calloc(is_list(l) ? (size_t)config_setting_length(l) + 1 : 1, sizeof *v);
+	if (v == NULL)
+		return fail(c, l, "out of memory");
+	c->p->subst = v;
+	return each_pair(c, l, "rewrite.substitutions", "( \"pattern\", \"replacement\" )", add_subst, v);
+}
+
+static int add_agent(struct ctx *c, int i, const config_setting_t *a, const config_setting_t *b, void *arg)
+{
+	char **v = arg;
+	const char *from = config_setting_get_string(a), *to = config_setting_get_string(b);
+	if (strchr(from, '@') == NULL)
+		return fail(c, a, "notice.agent_map: \"%s\" is neither an address nor an @domain", from);
+	if (strchr(to, '@') == NULL || to[0] == '@' || strpbrk(to, " \t\r\n<>,"))
+		return fail(c, b, "notice.agent_map: \"%s\" is not an address", to);
+	c->p->nagent_map = (size_t)i + 1;
+	if ((v[2 * i] = strdup(from)) == NULL || (v[2 * i + 1] = strdup(to)) == NULL)
+		return fail(c, a, "out of memory");
 	return 0;
 }
 
 /* agent_map = ( ( "shared@acme.example", "raj@acme.example" ), ( "@desk.acme.example", "leads@acme.example" ) ); */
 static int read_agent_map(struct ctx *c, const config_setting_t *l)
 {
-	if (!config_setting_is_list(l) && !config_setting_is_array(l))
-		return fail(c, l, "notice.agent_map must be a list of pairs: ( ( \"sender or @domain\", \"address\" ) )");
-	int n = config_setting_length(l);
-	char **v = calloc(2 * (size_t)n + 1, sizeof *v);
+	char **v = calloc(is_list(l) ? 2 * (size_t)config_setting_length(l) + 1 : 1, sizeof *v);
 	if (v == NULL)
 		return fail(c, l, "out of memory");
 	c->p->agent_map = v;
-	for (int i = 0; i < n; i++) {
-		const config_setting_t *e = config_setting_get_elem(l, (unsigned)i);
-		const config_setting_t *a = is_list(e) && config_setting_length(e) == 2 ?
-			config_setting_get_elem(e, 0) : NULL;
-		const config_setting_t *b = a ? config_setting_get_elem(e, 1) : NULL;
-		if (a == NULL || config_setting_type(a) != CONFIG_TYPE_STRING ||
-		    config_setting_type(b) != CONFIG_TYPE_STRING)
-			return fail(c, e, "notice.agent_map: each entry is a pair of strings: "
-				    "( \"sender or @domain\", \"address\" )");
-		const char *from = config_setting_get_string(a), *to = config_setting_get_string(b);
-		if (strchr(from, '@') == NULL)
-			return fail(c, a, "notice.agent_map: \"%s\" is neither an address nor an @domain", from);
-		if (strchr(to, '@') == NULL || to[0] == '@' || strpbrk(to, " \t\r\n<>,"))
-			return fail(c, b, "notice.agent_map: \"%s\" is not an address", to);
-		c->p->nagent_map = (size_t)i + 1;
-		if ((v[2 * i] = strdup(from)) == NULL || (v[2 * i + 1] = strdup(to)) == NULL)
-			return fail(c, e, "out of memory");
-	}
-	return 0;
+	return each_pair(c, l, "notice.agent_map", "( \"sender or @domain\", \"address\" )", add_agent, v);
 }
 
 static int read_notice_to(struct ctx *c, const config_setting_t *s)
