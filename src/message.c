@@ -141,6 +141,10 @@ fail:
 	return NULL;
 }
 
+static int addresses_read(tg_message *m, const char *name, const char *v);
+
+/* Every header (name, decoded value), and the addresses of From, To and Cc,
+ * in one pass of libetpan's header parser. */
 static int headers_read(const char *raw, size_t len, tg_message *m)
 {
 	size_t idx = 0;
@@ -168,7 +172,11 @@ static int headers_read(const char *raw, size_t len, tg_message *m)
 		}
 		m->hdr[k].name = name;
 		m->hdr[k].value = value;
-		k++;
+		m->nhdr = ++k;
+		if (addresses_read(m, o->fld_name, o->fld_value) < 0) {
+			mailimf_fields_free(f);
+			return -1;
+		}
 	}
 	m->nhdr = k;
 	mailimf_fields_free(f);
@@ -222,32 +230,32 @@ static int addr_list(tg_message *m, struct mailimf_address_list *al)
 	return 0;
 }
 
-/* The From address, every To and Cc address, and the customer's name. */
-static int addresses_read(const char *raw, size_t len, tg_message *m)
+/* The addresses of one header, read from its raw value (before RFC 2047
+ * decoding, so an encoded comma in a name splits nothing): From gives the
+ * agent's address and name, To and Cc the recipients and the customer. */
+static int addresses_read(tg_message *m, const char *name, const char *v)
 {
-	size_t idx = 0;
-	struct mailimf_fields *f = NULL;
+	size_t idx = 0, n = strlen(v);
 	int rc = 0;
-	if (mailimf_fields_parse(raw, len, &idx, &f) != MAILIMF_NO_ERROR || f == NULL)
-		return 0;
-	for (clistiter *it = clist_begin(f->fld_list); it && rc == 0; it = clist_next(it)) {
-		struct mailimf_field *fld = clist_content(it);
-		if (fld->fld_type == MAILIMF_FIELD_TO && fld->fld_data.fld_to)
-			rc = addr_list(m, fld->fld_data.fld_to->to_addr_list);
-		else if (fld->fld_type == MAILIMF_FIELD_CC && fld->fld_data.fld_cc)
-			rc = addr_list(m, fld->fld_data.fld_cc->cc_addr_list);
-		else if (fld->fld_type == MAILIMF_FIELD_FROM && m->from == NULL && fld->fld_data.fld_from &&
-			 fld->fld_data.fld_from->frm_mb_list) {
-			clistiter *b = clist_begin(fld->fld_data.fld_from->frm_mb_list->mb_list);
-			struct mailimf_mailbox *mb = b ? clist_content(b) : NULL;
-			if (mb && mb->mb_addr_spec && (m->from = strdup(mb->mb_addr_spec)) == NULL)
-				rc = -1;
-			if (rc == 0 && mb && mb->mb_display_name && *mb->mb_display_name &&
-			    (m->from_name = header_decode(mb->mb_display_name, strlen(mb->mb_display_name))) == NULL)
-				rc = -1;
-		}
+	if (strcasecmp(name, "From") == 0 && m->from == NULL) {
+		struct mailimf_mailbox_list *mbl = NULL;
+		if (mailimf_mailbox_list_parse(v, n, &idx, &mbl) != MAILIMF_NO_ERROR || mbl == NULL)
+			return 0;
+		clistiter *b = clist_begin(mbl->mb_list);
+		struct mailimf_mailbox *mb = b ? clist_content(b) : NULL;
+		if (mb && mb->mb_addr_spec && (m->from = strdup(mb->mb_addr_spec)) == NULL)
+			rc = -1;
+		if (rc == 0 && mb && mb->mb_display_name && *mb->mb_display_name &&
+		    (m->from_name = header_decode(mb->mb_display_name, strlen(mb->mb_display_name))) == NULL)
+			rc = -1;
+		mailimf_mailbox_list_free(mbl);
+	} else if (strcasecmp(name, "To") == 0 || strcasecmp(name, "Cc") == 0) {
+		struct mailimf_address_list *al = NULL;
+		if (mailimf_address_list_parse(v, n, &idx, &al) != MAILIMF_NO_ERROR || al == NULL)
+			return 0;
+		rc = addr_list(m, al);
+		mailimf_address_list_free(al);
 	}
-	mailimf_fields_free(f);
 	return rc;
 }
 
@@ -429,8 +437,6 @@ tg_status message_parse(const tg_limits *lim, const char *raw, size_t len, tg_me
 		return TG_NOMEM;
 	if (m->nhdr == 0)
 		return TG_PARSE_ERROR;
-	if (addresses_read(raw, len, m) < 0)
-		return TG_NOMEM;
 
 	unsigned depth, parts;
 	message_prescan(raw, len, lim->max_depth, &depth, &parts);
