@@ -89,6 +89,7 @@ metrics_interval = 1;
 notice_server = "${2:-}";
 notice_retry_base = 1;
 notice_retry_max = 2;
+notice_max_tries = 100;  # outlasts a reload in a sanitizer build (the policy compiles for ~8 s)
 notice_timeout = 5;
 CF
 	chmod 0777 "$E2E/tg"  # tonegate runs as nobody and writes its metrics here
