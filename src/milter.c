@@ -30,12 +30,16 @@ tg_snapshot *snapshot_new(tg_settings *cfg, tg_policy *policy)
 	s->cfg = cfg;
 	s->policy = policy;
 	s->refs = 1;
+	pthread_mutex_init(&s->pool_lock, NULL);
 	return s;
 }
 
 void snapshot_unref(tg_snapshot *s)
 {
 	if (s && __atomic_sub_fetch(&s->refs, 1, __ATOMIC_ACQ_REL) == 0) {
+		for (unsigned i = 0; i < s->npool; i++)
+			matcher_scratch_free(s->pool[i]);
+		pthread_mutex_destroy(&s->pool_lock);
 		settings_free(s->cfg);
 		policy_unref(s->policy);
 		free(s);
@@ -59,6 +63,28 @@ tg_snapshot *snapshot_get(void)
 		__atomic_add_fetch(&s->refs, 1, __ATOMIC_RELAXED);
 	pthread_mutex_unlock(&snap_lock);
 	return s;
+}
+
+/* A scratch for s's matcher: from the pool, or a new one (NULL: no memory). */
+static tg_scratch *scratch_take(tg_snapshot *s)
+{
+	tg_scratch *x = NULL;
+	pthread_mutex_lock(&s->pool_lock);
+	if (s->npool)
+		x = s->pool[--s->npool];
+	pthread_mutex_unlock(&s->pool_lock);
+	return x ? x : matcher_scratch_new(s->policy->matcher);
+}
+
+static void scratch_give(tg_snapshot *s, tg_scratch *x)
+{
+	pthread_mutex_lock(&s->pool_lock);
+	if (s->npool < TG_SCRATCH_POOL) {
+		s->pool[s->npool++] = x;
+		x = NULL;
+	}
+	pthread_mutex_unlock(&s->pool_lock);
+	matcher_scratch_free(x);
 }
 
 /* ---- counters ---------------------------------------------------------- */
@@ -130,8 +156,6 @@ struct msg {
 
 struct conn {
 	unsigned long steps;   /* negotiated protocol steps */
-	tg_scratch *scratch;   /* for scratch_policy's matcher */
-	const tg_policy *scratch_policy;
 	struct msg *m;
 };
 
@@ -502,18 +526,16 @@ static sfsistat judge_and_act(SMFICTX *ctx, struct conn *c, struct msg *m)
 		log_msg(LOG_INFO, "queue=%s from=<%s> action=pass unchecked=notice", qid, m->sender);
 		return SMFIS_CONTINUE;
 	}
-	if (c->scratch_policy != pol) {  /* a reload changed the phrase database */
-		matcher_scratch_free(c->scratch);
-		c->scratch = matcher_scratch_new(pol->matcher);
-		c->scratch_policy = c->scratch ? pol : NULL;
-		if (c->scratch == NULL)
-			return on_error(ctx, cfg, "out of memory for the phrase scanner");
-	}
 	struct timespec t0;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
+	tg_scratch *scratch = scratch_take(m->snap);
+	if (scratch == NULL)
+		return on_error(ctx, cfg, "out of memory for the phrase scanner");
 	tg_envelope env = {m->sender, (const char *const *)m->rcpts, m->nrcpt};
 	tg_judgement j;
-	if (judge_message(pol, c->scratch, m->raw.s ? m->raw.s : "", m->raw.len, &env, &j) < 0) {
+	int judged = judge_message(pol, scratch, m->raw.s ? m->raw.s : "", m->raw.len, &env, &j);
+	scratch_give(m->snap, scratch);  /* the hits are in j: the scanner is done */
+	if (judged < 0) {
 		judge_free(&j);
 		return on_error(ctx, cfg, "out of memory while judging");
 	}
@@ -631,7 +653,6 @@ static sfsistat cb_close(SMFICTX *ctx)
 	struct conn *c = conn_of(ctx);
 	if (c) {  /* may come without negotiate or after a refused one */
 		msg_free(c->m);
-		matcher_scratch_free(c->scratch);
 		free(c);
 		smfi_setpriv(ctx, NULL);
 	}

@@ -12,13 +12,22 @@
 #ifndef TG_MILTER_H
 #define TG_MILTER_H
 
+#include <pthread.h>
 #include "policy.h"
 #include "settings.h"
+
+enum { TG_SCRATCH_POOL = 64 };
 
 typedef struct tg_snapshot {
 	tg_settings *cfg;
 	tg_policy *policy;
 	unsigned refs;
+	/* Phrase-scanner scratch for this policy's matcher, reused across
+	 * messages and connections (allocating one per connection cost more
+	 * than judging when the MTA opens a connection per message). */
+	pthread_mutex_t pool_lock;
+	struct tg_scratch *pool[TG_SCRATCH_POOL];
+	unsigned npool;
 } tg_snapshot;
 
 /* Take ownership of cfg and policy as a new snapshot (refs = 1). */

@@ -4,9 +4,10 @@
 # Everything lives under $E2E (mode 0755 so the postfix user can reach it),
 # listens on 127.0.0.1 only and is torn down by e2e_stop. Sourced by run.sh.
 
-free_port() {  # a TCP port on 127.0.0.1 nobody listens on
+free_port() {  # a TCP port on 127.0.0.1 nobody listens on, below Linux's
+	# ephemeral range (32768-60999) so no outgoing connection can take it
 	while :; do
-		p=$(( (RANDOM % 20000) + 30000 ))
+		p=$(( (RANDOM % 12000) + 20000 ))
 		(exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; return; }
 	done
 }
@@ -68,10 +69,11 @@ CF
 		/^[a-z0-9.:]+[ \t]+(inet|unix|unix-dgram|fifo|pass)[ \t]/ { if ($5 == "y" || $5 == "-") $5 = "n" }
 		{ print }' /etc/postfix/master.cf >"$E2E/conf/master.cf"
 	PF="$E2E/conf"
-	postfix -c "$PF" check >"$E2E/check.log" 2>&1 || { cat "$E2E/check.log"; return 1; }
+	postfix -c "$PF" check >"$E2E/check.log" 2>&1 || { echo "postfix check failed:"; cat "$E2E/check.log"; return 1; }
 	smtp-sink -u postfix -d "$E2E/sink/%H%M%S." "127.0.0.1:$SINK" 512 >"$E2E/sink.log" 2>&1 &
 	SINK_PID=$!
-	postfix -c "$PF" start >"$E2E/start.log" 2>&1 || { cat "$E2E/start.log"; return 1; }
+	wait_for 10 bash -c "exec 3<>/dev/tcp/127.0.0.1/$SINK" || { echo "smtp-sink did not listen:"; cat "$E2E/sink.log"; return 1; }
+	postfix -c "$PF" start >"$E2E/start.log" 2>&1 || { echo "postfix start failed:"; cat "$E2E/start.log"; return 1; }
 	wait_for 20 bash -c "exec 3<>/dev/tcp/127.0.0.1/$SMTPD" || { echo "postfix did not listen"; cat "$E2E/maillog"; return 1; }
 }
 
@@ -132,7 +134,9 @@ e2e_begin() {
 	done
 	fails=0
 	trap e2e_stop EXIT
-	e2e_setup || { echo "e2e: cannot start the private Postfix"; exit 1; }
+	# Once more on a failure: another test's relay may have raced us to a port.
+	e2e_setup || { echo "e2e: first try failed, retrying"; e2e_stop; E2E= PF= SINK_PID=; e2e_setup; } ||
+		{ echo "e2e: cannot start the private Postfix"; exit 1; }
 	sed 's/senders = \[ \];/senders = [ "@acme.example" ];/' "$src/conf/policy.conf" >"$E2E/tg/policy.conf"
 	chmod 0644 "$E2E/tg/policy.conf"
 	ex="$src/conf/examples"
