@@ -8,6 +8,7 @@
 #include "notify.h"
 #include "rewrite.h"
 #include "sbuf.h"
+#include "text.h"
 
 #include <libmilter/mfapi.h>
 #include <pthread.h>
@@ -338,13 +339,11 @@ static sfsistat cb_body(SMFICTX *ctx, unsigned char *chunk, size_t len)
 	return cont(c, SMFIP_NR_BODY);
 }
 
-/* A header value from message data: one line, printable, bounded. */
+/* A header value from message data: one line, printable, and out no
+ * longer than max in all. */
 static void hval(sbuf *out, const char *s, size_t n, size_t max)
 {
-	for (size_t i = 0; i < n && out->len < max; i++) {
-		unsigned char ch = (unsigned char)s[i];
-		sbuf_putc(out, ch < 0x20 || ch == 0x7f ? ' ' : (char)ch);
-	}
+	text_oneline(out, s, n, max > out->len ? max - out->len : 0);
 }
 
 static void rules_list(sbuf *out, const tg_verdict *v)

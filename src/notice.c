@@ -3,6 +3,7 @@
 #include "notice.h"
 #include "rewrite.h"
 #include "template.h"
+#include "text.h"
 
 #include <libetpan/libetpan.h>
 #include <stdio.h>
@@ -11,30 +12,9 @@
 
 enum { MAX_VALUE = 200, MAX_EXCERPT = 300, MAX_LISTED = 10, MAX_LINE = 900 };
 
-/* Append s[0..n) with every control character (CR and LF too, unless
- * newlines) as a space, cut at a character boundary after max bytes. */
-static int clean(sbuf *out, const char *s, size_t n, size_t max, int newlines)
-{
-	if (s == NULL)
-		return 0;
-	if (n > max) {
-		n = max;
-		while (n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80)
-			n--;  /* not inside a UTF-8 sequence */
-	}
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-		if (c == '\r' || (c == '\n' && !newlines) || (c < 0x20 && c != '\n') || c == 0x7f)
-			c = ' ';
-		if (sbuf_putc(out, (char)c) < 0)
-			return -1;
-	}
-	return 0;
-}
-
 static int clean_str(sbuf *out, const char *s, size_t max)
 {
-	return clean(out, s, s ? strlen(s) : 0, max, 0);
+	return text_oneline(out, s, s ? strlen(s) : 0, max);
 }
 
 /* An address that can go in a header and an envelope as it is. */
@@ -66,7 +46,7 @@ static int findings(sbuf *o, const tg_judgement *j)
 		    (f->line && sbuf_printf(o, " (line %u)", f->line) < 0))
 			return -1;
 		if (f->ex_len && (sbuf_puts(o, ": \"") < 0 ||
-				  clean(o, j->reply.agent + f->ex_off, f->ex_len, MAX_EXCERPT, 0) < 0 ||
+				  text_oneline(o, j->reply.agent + f->ex_off, f->ex_len, MAX_EXCERPT) < 0 ||
 				  sbuf_putc(o, '"') < 0))
 			return -1;
 		if (sbuf_puts(o, "\n     ") < 0 || clean_str(o, f->message, 1000) < 0 ||
@@ -217,9 +197,9 @@ static const char *reference(const tg_judgement *j)
 int notice_message_id(const tg_notice_facts *f, sbuf *out)
 {
 	int e = sbuf_puts(out, "<tonegate.");
-	e |= clean(out, f->id, strcspn(f->id, " <>@"), 64, 0);
+	e |= text_oneline(out, f->id, strcspn(f->id, " <>@"), 64);
 	e |= sbuf_printf(out, ".%lld.%s@", (long long)f->when, policy_action_name(f->action));
-	e |= clean(out, f->hostname, strcspn(f->hostname, " <>@"), MAX_VALUE, 0);
+	e |= text_oneline(out, f->hostname, strcspn(f->hostname, " <>@"), MAX_VALUE);
 	e |= sbuf_putc(out, '>');
 	return e < 0 ? -1 : 0;
 }
@@ -251,7 +231,7 @@ int notice_compose(const tg_judgement *j, const tg_notice_facts *f, sbuf *out)
 	strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S +0000", &tm);
 	const char *ref = reference(j);
 	sbuf s1 = SBUF_INIT;  /* the subject on one clean line */
-	if (clean(&s1, subj.s ? subj.s : "", subj.len, 250, 0) < 0) {
+	if (text_oneline(&s1, subj.s ? subj.s : "", subj.len, 250) < 0) {
 		sbuf_free(&s1);
 		goto out;
 	}

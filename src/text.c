@@ -29,6 +29,23 @@ size_t text_u8len(const unsigned char *p, size_t n)
 	return need;
 }
 
+int text_oneline(sbuf *out, const char *s, size_t n, size_t max)
+{
+	if (s == NULL)
+		return 0;
+	if (n > max) {
+		n = max;
+		while (n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80)
+			n--;  /* not inside a UTF-8 sequence */
+	}
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (sbuf_putc(out, c < 0x20 || c == 0x7f ? ' ' : (char)c) < 0)
+			return -1;
+	}
+	return 0;
+}
+
 uint32_t text_u8decode(const unsigned char *p, size_t n, size_t *adv)
 {
 	size_t l = text_u8len(p, n);

@@ -19,6 +19,12 @@ long text_sanitize(sbuf *out, const char *p, size_t n);
 /* Length of the valid UTF-8 sequence at p, or 0 when p[0] does not start one. */
 size_t text_u8len(const unsigned char *p, size_t n);
 
+/* Append p[0..n) as one line of at most max bytes, for headers and log
+ * lines built from message data: every control character (CR and LF
+ * included) becomes a space, and a cut never splits a UTF-8 sequence.
+ * 0, or -1 when out is full. */
+int text_oneline(sbuf *out, const char *p, size_t n, size_t max);
+
 /* Decode the code point at p (p must be valid UTF-8); *adv gets its length. */
 uint32_t text_u8decode(const unsigned char *p, size_t n, size_t *adv);
 

@@ -71,6 +71,25 @@ START_TEST(test_sanitize_appends_and_full)
 }
 END_TEST
 
+/* One line for a header: controls become spaces, cuts keep UTF-8 whole. */
+static const struct { const char *in; size_t max; const char *want; } oneline_cases[] = {
+	{ "Re: x\r\nBcc: evil@x", 100, "Re: x  Bcc: evil@x" },
+	{ "tab\there\x7f", 100, "tab here " },
+	{ "Jos\xc3\xa9", 4, "Jos" },          /* not half of the é */
+	{ "Jos\xc3\xa9", 5, "Jos\xc3\xa9" },
+	{ "abc", 0, "" },
+};
+
+START_TEST(test_oneline)
+{
+	sbuf o = SBUF_INIT;
+	const char *in = oneline_cases[_i].in;
+	ck_assert_int_eq(text_oneline(&o, in, strlen(in), oneline_cases[_i].max), 0);
+	ck_assert_str_eq(o.s ? o.s : "", oneline_cases[_i].want);
+	sbuf_free(&o);
+}
+END_TEST
+
 START_TEST(test_u8len_decode)
 {
 	size_t adv;
@@ -237,6 +256,7 @@ static Suite *text_suite(void)
 	tcase_add_loop_test(tc, test_sanitize, 0, NROWS(san_cases));
 	tcase_add_test(tc, test_sanitize_appends_and_full);
 	tcase_add_test(tc, test_u8len_decode);
+	tcase_add_loop_test(tc, test_oneline, 0, NROWS(oneline_cases));
 	tcase_add_loop_test(tc, test_normalize, 0, NROWS(norm_cases));
 	tcase_add_test(tc, test_normalize_appends);
 	tcase_add_loop_test(tc, test_fold, 0, NROWS(fold_cases));

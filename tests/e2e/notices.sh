@@ -18,6 +18,19 @@ tonegate_conf "$E2E/tg/policy.conf" "127.0.0.1:$SMTPD"
 tonegate_start || exit 1
 
 notices() { grep -l -F "X-Tonegate-Notice: $1" "$E2E"/sink/* 2>/dev/null; }
+sink_file() {  # sink_file MSGID notice|reply: the sink's copy of the notice about
+	# the message MSGID, or of that message itself
+	sel=-l; [ "$2" = reply ] && sel=-L
+	grep -l -F "$1" "$E2E"/sink/* 2>/dev/null | xargs -r grep $sel -F 'X-Tonegate-Notice' | head -1
+}
+await_sink() {  # await_sink MSGID notice|reply: wait up to 30 s for it; prints the file
+	for _ in $(seq 1 300); do
+		f=$(sink_file "$1" "$2")
+		[ -n "$f" ] && { echo "$f"; return 0; }
+		sleep 0.1
+	done
+	return 1
+}
 
 # 1. A held curt reply: the agent gets a notice that explains it.
 send agent@acme.example maria@example.net "$ex/02-curt.eml" >/dev/null
@@ -59,8 +72,7 @@ Message-ID: <inject-1@acme.example>
 Nope. Can't work that out this time.
 MSG
 send agent@acme.example maria@example.net "$E2E/inject.eml" >/dev/null
-if wait_for 30 sh -c "grep -l -F 'inject-1@acme.example' '$E2E'/sink/* 2>/dev/null | xargs -r grep -l -F 'X-Tonegate-Notice' | grep -q ."; then
-	f=$(grep -l -F 'inject-1@acme.example' "$E2E"/sink/* | xargs grep -l -F 'X-Tonegate-Notice' | head -1)
+if f=$(await_sink inject-1@acme.example notice); then
 	python3 - "$f" <<'PY' && ok "no header injected through the display name or the subject" || fail "header injection: $(sed -n '1,25p' "$f")"
 import sys, email, email.policy
 m = email.message_from_binary_file(open(sys.argv[1], 'rb'), policy=email.policy.default)
@@ -88,7 +100,7 @@ wait_for 30 sh -c "[ \$(grep -c 'notice.*127.0.0.1:$dead' '$E2E/tonegate.log') -
 [ "$(held_count)" -eq $((held0 + 1)) ] && ok "the hold is intact while notices fail" || fail "held $(held_count), want $((held0 + 1))"
 tonegate_conf "$E2E/tg/policy.conf" "127.0.0.1:$SMTPD"
 reload "reloaded"
-wait_for 30 sh -c "grep -l -F 'curt-2@acme.example' '$E2E'/sink/* 2>/dev/null | xargs -r grep -l -F 'X-Tonegate-Notice: hold' | grep -q ." \
+await_sink curt-2@acme.example notice >/dev/null \
 	&& ok "the notice went out once the server was back" || fail "the retried notice never arrived"
 
 # 5. The rewrite action: safe fixes in the delivered message, valid MIME, the
@@ -113,8 +125,7 @@ On Mon, 3 Mar 2025 at 10:02, Maria Lopez <maria@example.net> wrote:
 > Can you send a new one? Café-grade urgency.
 MSG
 send agent@acme.example maria@example.net "$E2E/rw-plain.eml" >/dev/null
-if wait_for 30 sh -c "grep -l -F 'rw-plain@acme.example' '$E2E'/sink/* 2>/dev/null | xargs -r grep -L 'X-Tonegate-Notice' | grep -q ."; then
-	f=$(grep -l -F 'rw-plain@acme.example' "$E2E"/sink/* | xargs grep -L 'X-Tonegate-Notice' | head -1)
+if f=$(await_sink rw-plain@acme.example reply); then
 	python3 - "$f" "$E2E/rw-plain.eml" <<'PY' && ok "rewrite: greeting and closing added, valid MIME, history byte-identical" \
 		|| { fail "rewrite (text/plain)"; cat "$f"; }
 import sys, email, email.policy
@@ -162,8 +173,7 @@ lockquote>My charger stopped working after two days.</blockquote></div></body></
 --b1--
 MSG
 send agent@acme.example maria@example.net "$E2E/rw-alt.eml" >/dev/null
-if wait_for 30 sh -c "grep -l -F 'rw-alt@acme.example' '$E2E'/sink/* 2>/dev/null | xargs -r grep -L 'X-Tonegate-Notice' | grep -q ."; then
-	f=$(grep -l -F 'rw-alt@acme.example' "$E2E"/sink/* | xargs grep -L 'X-Tonegate-Notice' | head -1)
+if f=$(await_sink rw-alt@acme.example reply); then
 	python3 - "$f" <<'PY' && ok "rewrite of multipart/alternative: both parts, valid MIME" || { fail "rewrite (alternative)"; cat "$f"; }
 import sys, email, email.policy
 m = email.message_from_binary_file(open(sys.argv[1], 'rb'), policy=email.policy.default)
