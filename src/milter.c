@@ -11,6 +11,7 @@
 #include "text.h"
 
 #include <libmilter/mfapi.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -153,6 +154,7 @@ struct msg {
 	size_t nrcpt;
 	int notice;        /* marked as one of tonegate's own notices */
 	char *msgid;       /* its Message-ID, when so marked */
+	unsigned forged[3];/* incoming copies of our header_name, _verdict, _finding */
 };
 
 struct conn {
@@ -219,10 +221,10 @@ static sfsistat cb_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1, u
 	if (c == NULL)
 		return SMFIS_REJECT;  /* refuse the connection: the MTA applies its default */
 	smfi_setpriv(ctx, c);
-	/* Only what the gate uses: headers to add, quarantine and the body (the
-	 * rewrite action); no connect, HELO or unknown commands, and no replies
+	/* Only what the gate uses: headers to add and remove, quarantine and the
+	 * body (the rewrite action); no connect, HELO or unknown commands, and no replies
 	 * to headers and body. */
-	*pf0 = (SMFIF_ADDHDRS | SMFIF_QUARANTINE | SMFIF_CHGBODY) & f0;
+	*pf0 = (SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_QUARANTINE | SMFIF_CHGBODY) & f0;
 	unsigned long want = SMFIP_NOCONNECT | SMFIP_NOHELO | SMFIP_NOUNKNOWN | SMFIP_NR_HDR |
 			     SMFIP_NR_EOH | SMFIP_NR_BODY;
 	c->steps = want & f1;
@@ -315,6 +317,11 @@ static sfsistat cb_header(SMFICTX *ctx, char *name, char *value)
 			value += strspn(value, " \t");
 			m->msgid = strndup(value, strcspn(value, " \t\r\n"));
 		}
+		const char *ours[3] = {m->snap->cfg->header_name, m->snap->cfg->header_verdict,
+				       m->snap->cfg->header_finding};
+		for (int i = 0; i < 3; i++)
+			if (strcasecmp(name, ours[i]) == 0 && m->forged[i] < UINT_MAX)
+				m->forged[i]++;
 		collect(c->m, name, strlen(name));
 		collect(c->m, ": ", 2);
 		collect(c->m, value, strlen(value));
@@ -625,12 +632,30 @@ out:
 	return rc;
 }
 
+/* Our headers in the incoming message are someone else's (a forwarded copy,
+ * a client forging a verdict): removed, so what is delivered or held carries
+ * only this relay's verdict. Last occurrence first, so the indexes hold. */
+static void strip_forged(SMFICTX *ctx, const struct msg *m)
+{
+	const tg_settings *cfg = m->snap->cfg;
+	const char *ours[3] = {cfg->header_name, cfg->header_verdict, cfg->header_finding};
+	unsigned n = 0;
+	for (int i = 0; i < 3; i++)
+		for (unsigned k = m->forged[i]; k > 0; k--)
+			n += smfi_chgheader(ctx, (char *)ours[i], (int)k, NULL) == MI_SUCCESS;
+	if (n > 0) {
+		const char *qid = smfi_getsymval(ctx, "i");
+		log_msg(LOG_INFO, "%s: removed %u incoming %s* header(s)", qid ? qid : "NOQUEUE", n, cfg->header_name);
+	}
+}
+
 static sfsistat cb_eom(SMFICTX *ctx)
 {
 	struct conn *c = conn_of(ctx);
 	if (c == NULL || c->m == NULL)
 		return SMFIS_CONTINUE;
 	struct msg *m = c->m;
+	strip_forged(ctx, m);
 	sfsistat rc = judge_and_act(ctx, c, m);
 	msg_free(m);
 	c->m = NULL;
@@ -664,7 +689,7 @@ int milter_register(const char *hostname)
 	static struct smfiDesc desc = {
 		.xxfi_name = "tonegate",
 		.xxfi_version = SMFI_VERSION,
-		.xxfi_flags = SMFIF_ADDHDRS | SMFIF_QUARANTINE | SMFIF_CHGBODY,
+		.xxfi_flags = SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_QUARANTINE | SMFIF_CHGBODY,
 		.xxfi_envfrom = cb_envfrom,
 		.xxfi_envrcpt = cb_envrcpt,
 		.xxfi_header = cb_header,

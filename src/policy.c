@@ -2,6 +2,7 @@
 #include "config.h"
 #include "policy.h"
 #include "template.h"
+#include "text.h"
 
 #include <libconfig.h>
 #define PCRE2_CODE_UNIT_WIDTH 8
@@ -903,7 +904,8 @@ tg_policy *policy_load(const char *path, char *err, size_t errlen)
 	config_init(&cf);
 	int ok = config_read_file(&cf, path) == CONFIG_TRUE;
 	if (!ok && config_error_type(&cf) == CONFIG_ERR_FILE_IO) {
-		snprintf(err, errlen, "%s:0: cannot read the policy file (%s)", path, config_error_text(&cf));
+		snprintf(err, errlen, "%s: cannot read the policy file: %s (the policy setting names it)", path,
+			 text_read_error(path));
 		config_destroy(&cf);
 		return NULL;
 	}

@@ -1,6 +1,7 @@
 /* settings — the daemon configuration through one table of keys; see settings.h. */
 #include "config.h"
 #include "settings.h"
+#include "text.h"
 
 #include <libconfig.h>
 #include <stddef.h>
@@ -27,6 +28,7 @@ static const struct key {
 	{"socket", K_STR, O(socket), "unix:/run/tonegate/tonegate.sock", 0, 0, NULL},
 	{"user", K_STR, O(user), "", 0, 0, NULL},
 	{"group", K_STR, O(group), "", 0, 0, NULL},
+	{"socket_owner", K_STR, O(socket_owner), "", 0, 0, NULL},
 	{"socket_group", K_STR, O(socket_group), "", 0, 0, NULL},
 	{"socket_mode", K_MODE, O(socket_mode), "0660", 0, 0777, NULL},
 	{"policy", K_STR, O(policy), SYSCONFDIR "/tonegate/policy.conf", 0, 0, NULL},
@@ -236,7 +238,8 @@ tg_settings *settings_load(const char *path, char *err, size_t errlen)
 	int ok = config_read_file(&cf, path) == CONFIG_TRUE;
 	tg_settings *s;
 	if (!ok && config_error_type(&cf) == CONFIG_ERR_FILE_IO) {
-		snprintf(err, errlen, "%s:0: cannot read the configuration file; use -c FILE", path);
+		snprintf(err, errlen, "%s: cannot read the configuration file: %s; use -c FILE", path,
+			 text_read_error(path));
 		s = NULL;
 	} else {
 		s = load(&cf, ok, path, err, errlen);

@@ -2,6 +2,8 @@
 #include "config.h"
 #include "text.h"
 
+#include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 size_t text_u8len(const unsigned char *p, size_t n)
@@ -227,4 +229,13 @@ void text_fold(char *s, size_t n)
 		}
 		i += adv;
 	}
+}
+
+const char *text_read_error(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	if (f == NULL)
+		return strerror(errno);
+	fclose(f);
+	return "read error";
 }

@@ -25,6 +25,10 @@ size_t text_u8len(const unsigned char *p, size_t n);
  * 0, or -1 when out is full. */
 int text_oneline(sbuf *out, const char *p, size_t n, size_t max);
 
+/* Why the file at path cannot be read ("No such file or directory"), for
+ * errors after libconfig reports a file I/O error; a static string. */
+const char *text_read_error(const char *path);
+
 /* Decode the code point at p (p must be valid UTF-8); *adv gets its length. */
 uint32_t text_u8decode(const unsigned char *p, size_t n, size_t *adv);
 

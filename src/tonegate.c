@@ -208,6 +208,17 @@ static int drop_privileges(const tg_settings *cfg)
 			log_msg(LOG_ERR, "chmod %s: %s", path, strerror(errno));
 			return -1;
 		}
+		/* Owned by the user tonegate runs as, so it can remove the socket
+		 * when it is restarted without root. */
+		const char *owner = *cfg->socket_owner ? cfg->socket_owner : cfg->user;
+		if (*owner && geteuid() == 0) {
+			struct passwd *o = getpwnam(owner);
+			if (o == NULL || chown(path, o->pw_uid, (gid_t)-1) < 0) {
+				log_msg(LOG_ERR, "%s: socket_owner %s: %s", cfg->path, owner,
+					o ? strerror(errno) : "no such user");
+				return -1;
+			}
+		}
 		if (*cfg->socket_group) {
 			struct group *g = getgrnam(cfg->socket_group);
 			if (g == NULL || chown(path, (uid_t)-1, g->gr_gid) < 0) {

@@ -91,7 +91,7 @@ START_TEST(missing_file_named)
 {
 	char err[1024];
 	ck_assert_ptr_null(policy_load("/nonexistent/policy.conf", err, sizeof err));
-	ck_assert_ptr_nonnull(strstr(err, "/nonexistent/policy.conf:0: cannot read the policy file"));
+	ck_assert_ptr_nonnull(strstr(err, "/nonexistent/policy.conf: cannot read the policy file: No such file or directory"));
 }
 END_TEST
 

@@ -75,7 +75,7 @@ START_TEST(missing_file)
 {
 	char err[512];
 	ck_assert_ptr_null(settings_load("/nonexistent/tonegate.conf", err, sizeof err));
-	ck_assert_ptr_nonnull(strstr(err, "/nonexistent/tonegate.conf:0: cannot read"));
+	ck_assert_ptr_nonnull(strstr(err, "/nonexistent/tonegate.conf: cannot read the configuration file: No such file or directory"));
 }
 END_TEST
 

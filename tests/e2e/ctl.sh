@@ -4,12 +4,7 @@
 # something else, stats from a metrics file, bad IDs and a user who is not
 # root. Needs root (Postfix runs as its own users); every wait is bounded.
 set -u
-top_srcdir=${top_srcdir:-.}
-top_builddir=${top_builddir:-.}
-TONEGATE=$(cd "$top_builddir/src" && pwd)/tonegate
-CTL=$(cd "$top_builddir/src" && pwd)/tonegatectl
-src=$(cd "$top_srcdir" && pwd)
-. "$src/tests/e2e/lib.sh"
+. "${top_srcdir:-.}/tests/e2e/lib.sh"
 
 e2e_begin postsuper python3 setpriv
 

@@ -2,7 +2,14 @@
 #   client --SMTP--> postfix smtpd (127.0.0.1:$SMTPD) --milter--> tonegate
 #          --relayhost--> smtp-sink (127.0.0.1:$SINK) dumping each message.
 # Everything lives under $E2E (mode 0755 so the postfix user can reach it),
-# listens on 127.0.0.1 only and is torn down by e2e_stop. Sourced by run.sh.
+# listens on 127.0.0.1 only and is torn down by e2e_stop. Sourced by every
+# e2e script (make check sets top_srcdir and top_builddir) and the benches.
+
+top_srcdir=${top_srcdir:-.}
+top_builddir=${top_builddir:-.}
+src=${src:-$(cd "$top_srcdir" && pwd)}
+TONEGATE=${TONEGATE:-$(cd "$top_builddir/src" 2>/dev/null && pwd)/tonegate}
+CTL=${CTL:-$(cd "$top_builddir/src" 2>/dev/null && pwd)/tonegatectl}
 
 free_port() {  # a TCP port on 127.0.0.1 nobody listens on, below Linux's
 	# ephemeral range (32768-60999) so no outgoing connection can take it

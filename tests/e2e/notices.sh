@@ -5,11 +5,7 @@
 # notices that cannot be header-injected, and the rewrite action delivering
 # valid MIME with the quoted history untouched. Needs root; waits are bounded.
 set -u
-top_srcdir=${top_srcdir:-.}
-top_builddir=${top_builddir:-.}
-TONEGATE=$(cd "$top_builddir/src" && pwd)/tonegate
-src=$(cd "$top_srcdir" && pwd)
-. "$src/tests/e2e/lib.sh"
+. "${top_srcdir:-.}/tests/e2e/lib.sh"
 
 e2e_begin python3
 

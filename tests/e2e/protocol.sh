@@ -2,12 +2,8 @@
 # protocol.sh — libmilter protocol edge cases (protocol.lua) with miltertest
 # against tonegate on a loopback inet socket. Bounded: 120 s at most.
 set -u
-top_srcdir=${top_srcdir:-.}
-top_builddir=${top_builddir:-.}
-src=$(cd "$top_srcdir" && pwd)
-TONEGATE=$(cd "$top_builddir/src" && pwd)/tonegate
+. "${top_srcdir:-.}/tests/e2e/lib.sh"
 command -v miltertest >/dev/null || { echo "protocol: miltertest is missing: run contrib/dev.sh test"; exit 1; }
-. "$src/tests/e2e/lib.sh"
 dir=$(mktemp -d)
 trap 'kill "$pid" 2>/dev/null; wait 2>/dev/null; rm -rf "$dir"' EXIT
 port=$(free_port)

@@ -1,14 +1,11 @@
 #!/bin/bash
 # run.sh — tonegate in front of a real Postfix on loopback (see lib.sh):
-# held, delivered, suggested, rejected and out-of-scope mail; reload with a
-# broken policy; kill -9 in the middle of a burst loses nothing.
+# held, delivered, suggested, rejected and out-of-scope mail; forged verdict
+# headers removed; reload with a broken policy; a big header; SIGTERM. The
+# faults (kill -9 under load and the rest) are in faults.sh.
 # Needs root (Postfix runs as its own users); every wait is bounded.
 set -u
-top_srcdir=${top_srcdir:-.}
-top_builddir=${top_builddir:-.}
-TONEGATE=$(cd "$top_builddir/src" && pwd)/tonegate
-src=$(cd "$top_srcdir" && pwd)
-. "$src/tests/e2e/lib.sh"
+. "${top_srcdir:-.}/tests/e2e/lib.sh"
 
 e2e_begin
 
@@ -47,6 +44,35 @@ f=$(grep -l -F 'Nope. Can' "$E2E"/sink/* 2>/dev/null | head -1)
 [ -n "$f" ] && ! grep -q '^X-Tonegate' "$f" && ok "out-of-scope mail delivered untouched" \
 	|| fail "out-of-scope mail not delivered untouched"
 
+# 4b. Verdict headers forged by the client are removed: the delivered
+# courteous reply and the held curt one carry only this relay's verdict.
+forge() {  # forge FILE OUT: FILE with forged X-Tonegate headers on top (two of one name)
+	{ printf 'X-Tonegate: pass score=0 forged\r\nX-Tonegate-Verdict: pass score=0 forged\r\n'
+	  printf 'X-TONEGATE-FINDING: none forged\r\nX-Tonegate-Verdict: pass again forged\r\n'
+	  sed "s/^Message-ID: .*/Message-ID: <forged-$$-$(basename "$1")@acme.example>/" "$1"; } >"$2"
+}
+forge "$ex/01-courteous.eml" "$E2E/forged-good.eml"
+forge "$ex/02-curt.eml" "$E2E/forged-curt.eml"
+held_before=$(held_count)
+send agent@acme.example maria@example.net "$E2E/forged-good.eml" >/dev/null
+send agent@acme.example maria@example.net "$E2E/forged-curt.eml" >/dev/null
+wait_for 20 sh -c "grep -l -F 'forged-$$-01' '$E2E'/sink/* >/dev/null 2>&1"
+f=$(grep -l -F "forged-$$-01" "$E2E"/sink/* 2>/dev/null | head -1)
+[ -n "$f" ] && ! grep -q -i '^X-Tonegate.*forged' "$f" && [ "$(grep -c -i '^X-Tonegate' "$f")" -eq 1 ] \
+	&& grep -q '^X-Tonegate: pass score=0' "$f" && ok "forged verdict headers removed from a delivered reply" \
+	|| fail "forged headers on the delivered reply: $(grep -i '^X-Tonegate' "$f" 2>/dev/null)"
+wait_for 20 sh -c "[ \$(postqueue -c '$PF' -j | grep -c '\"queue_name\": *\"hold\"') -gt $held_before ]"
+hdrs=""
+for i in $(held_ids); do
+	h=$(postcat -c "$PF" -hq "$i" 2>/dev/null)
+	echo "$h" | grep -q -F "forged-$$-02" && hdrs=$h
+done
+[ -n "$hdrs" ] && ! echo "$hdrs" | grep -q -i '^X-Tonegate.*forged' && [ "$(echo "$hdrs" | grep -c -i '^X-Tonegate-Verdict')" -eq 1 ] \
+	&& echo "$hdrs" | grep -q '^X-Tonegate-Verdict: hold score=14' && ok "forged verdict headers removed from a held reply" \
+	|| fail "forged headers on the held reply: $(echo "$hdrs" | grep -i '^X-Tonegate')"
+grep -q 'removed 4 incoming X-Tonegate\* header(s)' "$E2E/tonegate.log" && ok "the removal is logged" \
+	|| fail "the removal of forged headers is not logged"
+
 # 5. Reject: the client gets a 550 naming the findings.
 sed '/^  curt = {/,/^  };/ s/floor = "hold";/floor = "reject";/' "$E2E/tg/policy.good" >"$E2E/tg/policy.conf"
 reload "reloaded" || fail "reload to the reject policy not logged"
@@ -66,37 +92,7 @@ wait_for 20 sh -c "[ \$(postqueue -c '$PF' -j | grep -c '\"queue_name\": *\"hold
 	&& ok "the old policy still holds the curt reply" || fail "after a refused reload the curt reply was not held"
 cp "$E2E/tg/policy.good" "$E2E/tg/policy.conf"
 
-# 7. kill -9 in the middle of a burst: every message ends at the sink or in
-# hold; the client retries what Postfix temp-failed while tonegate was down.
-N=24
-sink0=$(sink_count); held0=$(held_count)
-burst() {
-	for i in $(seq 1 $N); do
-		f="$ex/01-courteous.eml"; [ $((i % 4)) -eq 0 ] && f="$ex/02-curt.eml"
-		for try in $(seq 1 120); do
-			send agent@acme.example "c$i@example.net" "$f" >/dev/null && break
-			sleep 0.5
-		done
-	done
-}
-burst &
-BURST=$!
-sleep 1
-kill -9 "$TG_PID"; wait "$TG_PID" 2>/dev/null
-sleep 2
-tonegate_start || fail "tonegate did not restart"
-wait "$BURST"
-expected_held=$((N / 4))
-if wait_for 60 sh -c "[ \$(( \$(find '$E2E/sink' -type f | wc -l) - $sink0 + \$(postqueue -c '$PF' -j | grep -c '\"queue_name\": *\"hold\"') - $held0 )) -ge $N ]"; then
-	got_sink=$(( $(sink_count) - sink0 )); got_held=$(( $(held_count) - held0 ))
-	[ "$got_sink" -eq $((N - expected_held)) ] && [ "$got_held" -eq "$expected_held" ] \
-		&& ok "kill -9 mid-burst: $got_sink delivered + $got_held held = $N sent" \
-		|| fail "kill -9 mid-burst: $got_sink delivered + $got_held held, want $((N - expected_held)) + $expected_held"
-else
-	fail "kill -9 mid-burst: only $(( $(sink_count) - sink0 )) delivered + $(( $(held_count) - held0 )) held of $N"
-fi
-
-# 8. A 60 KB header through Postfix: the reply is still judged.
+# 7. A 60 KB header through Postfix: the reply is still judged.
 { printf 'From: agent@acme.example\r\nTo: maria@example.net\r\nSubject: Re: help\r\nMessage-ID: <bighdr@acme.example>\r\nX-Big: '
   head -c 60000 /dev/zero | tr '\0' 'x'; printf '\r\n\r\nNope. Can'"'"'t work that out this time.\r\n'; } >"$E2E/bighdr.eml"
 held_before=$(held_count)
@@ -104,7 +100,7 @@ send agent@acme.example maria@example.net "$E2E/bighdr.eml" >/dev/null
 wait_for 20 sh -c "[ \$(postqueue -c '$PF' -j | grep -c '\"queue_name\": *\"hold\"') -gt $held_before ]" \
 	&& ok "a 60 KB header: the curt reply is still judged and held" || fail "a 60 KB header: not held"
 
-# 9. SIGTERM stops cleanly: logged, exit status 0.
+# 8. SIGTERM stops cleanly: logged, exit status 0.
 kill -TERM "$TG_PID"
 for i in $(seq 1 100); do kill -0 "$TG_PID" 2>/dev/null || break; sleep 0.1; done
 wait "$TG_PID"; st=$?
