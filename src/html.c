@@ -338,6 +338,103 @@ static int finish(const struct sink *s, sbuf *dst)
 	return 0;
 }
 
+/* The tree's budget, checked as libxml2 builds it: each element, attribute
+ * and comment counts two nodes (itself and the text that may follow or fill
+ * it), and open elements may nest HTML_MAX_DEPTH deep. Past either the
+ * parser is stopped: the tree costs ~180 bytes a node however few bytes of
+ * input make one ("<p>x" is four), and each end tag costs libxml2 a search
+ * of the open elements (400,000 stray "</x>" under 60,000 open <div>s took
+ * 73 s). */
+struct budget {
+	startElementSAXFunc start;
+	endElementSAXFunc end;
+	commentSAXFunc comment;
+	size_t left;
+	unsigned depth;
+	int over;
+};
+
+static struct budget *budget_of(void *ctx)
+{
+	return ((htmlParserCtxtPtr)ctx)->_private;
+}
+
+static int spend(void *ctx, size_t nodes, unsigned deeper)
+{
+	struct budget *b = budget_of(ctx);
+	if (!b->over && b->left >= nodes && b->depth + deeper <= HTML_MAX_DEPTH) {
+		b->left -= nodes;
+		b->depth += deeper;
+		return 1;
+	}
+	if (!b->over)
+		xmlStopParser(ctx);
+	b->over = 1;
+	return 0;
+}
+
+static void budget_start(void *ctx, const xmlChar *name, const xmlChar **atts)
+{
+	size_t n = 2;
+	for (const xmlChar **a = atts; a && *a; a += 2)
+		n += 2;
+	if (spend(ctx, n, 1))
+		budget_of(ctx)->start(ctx, name, atts);
+}
+
+static void budget_end(void *ctx, const xmlChar *name)
+{
+	struct budget *b = budget_of(ctx);
+	if (b->over)
+		return;
+	b->depth -= b->depth > 0;
+	b->end(ctx, name);
+}
+
+static void budget_comment(void *ctx, const xmlChar *value)
+{
+	if (spend(ctx, 2, 0))
+		budget_of(ctx)->comment(ctx, value);
+}
+
+static int blank_char(char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f';
+}
+
+/* Has a start tag more than max attributes? libxml2 checks each one against
+ * all before it, before any SAX callback: a tag with 200,000 takes minutes.
+ * Counted as libxml2 reads them: a name after a blank, a quoted value only
+ * after "=" (an unterminated one is read as names: more, never fewer). */
+static int attrs_over(const char *p, size_t n, size_t max)
+{
+	const char *end = p + n;
+	while ((p = memchr(p, '<', (size_t)(end - p))) != NULL && ++p < end) {
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z')))
+			continue;
+		size_t k = 0;
+		int blank = 0, eq = 0;
+		for (; p < end && *p != '>'; p++) {
+			const char *q;
+			if ((*p == '"' || *p == '\'') && eq &&
+			    (q = memchr(p + 1, *p, (size_t)(end - p - 1))) != NULL) {
+				p = q;
+				eq = blank = 0;
+			} else if (blank_char(*p)) {
+				blank = 1;
+			} else if (*p == '=') {
+				eq = 1;
+				blank = 0;
+			} else {
+				if (blank && !eq && ++k > max)
+					return 1;
+				eq = blank = 0;
+			}
+		}
+	}
+	return 0;
+}
+
 void html_init(void)
 {
 	xmlInitParser();
@@ -352,10 +449,22 @@ enum html_status html_to_text(const char *html, size_t len, size_t max_size,
 		return HTML_TOO_BIG;
 	if (len == 0)
 		return HTML_OK;
+	if (max_size && attrs_over(html, len, HTML_MAX_ATTRS))
+		return HTML_TOO_BIG;
 
 	htmlParserCtxtPtr ctxt = htmlNewParserCtxt();
 	if (!ctxt)
 		return HTML_ERROR;
+	/* the context has its own copy of the SAX handler: ours to wrap */
+	size_t nodes = max_size / HTML_BYTES_PER_NODE;
+	struct budget budget = { ctxt->sax->startElement, ctxt->sax->endElement, ctxt->sax->comment,
+		nodes > 1024 ? nodes : 1024, 0, 0 };
+	if (max_size) {
+		ctxt->_private = &budget;
+		ctxt->sax->startElement = budget_start;
+		ctxt->sax->endElement = budget_end;
+		ctxt->sax->comment = budget_comment;
+	}
 	htmlDocPtr doc = htmlCtxtReadMemory(ctxt, html, (int)len, NULL, "UTF-8",
 		HTML_PARSE_RECOVER | HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING |
 		HTML_PARSE_NONET | XML_PARSE_HUGE);
@@ -365,6 +474,10 @@ enum html_status html_to_text(const char *html, size_t len, size_t max_size,
 	int err = ctxt->errNo;
 	int stopped = ctxt->disableSAX || err == XML_ERR_INTERNAL_ERROR;
 	htmlFreeParserCtxt(ctxt);
+	if (budget.over) {
+		xmlFreeDoc(doc);
+		return HTML_TOO_BIG;
+	}
 	if (!doc)   /* whitespace-only input may give no document at all */
 		return err == XML_ERR_DOCUMENT_EMPTY ? HTML_OK : HTML_ERROR;
 

@@ -10,8 +10,16 @@
  * Entities are decoded by libxml2. Output is UTF-8 with '\n' line ends.
  *
  * The tree is walked iteratively (no recursion), and the parse runs with
- * XML_PARSE_HUGE so deep nesting cannot hide text; input larger than max_size
- * is refused before parsing. Thread-safe once html_init() has run.
+ * XML_PARSE_HUGE so deep nesting cannot hide text. With a max_size (0: none
+ * of these limits) markup that would cost libxml2 more than the text is
+ * worth is refused, never judged in part: input larger than max_size, a tag
+ * with more than HTML_MAX_ATTRS attributes (checked before parsing: libxml2's
+ * time is quadratic in them), a tree of more than max_size /
+ * HTML_BYTES_PER_NODE nodes (1,024 at least; a node costs ~180 bytes however
+ * few bytes of input make it, so the tree stays near 11 x max_size, ~24 MB at
+ * the default 2 MB; mail in the corpora takes 11 bytes or more a node) or
+ * elements open HTML_MAX_DEPTH deep (libxml2's time per end tag grows with
+ * the depth). Thread-safe once html_init() has run.
  */
 #ifndef TG_HTML_H
 #define TG_HTML_H
@@ -19,9 +27,13 @@
 #include <stddef.h>
 #include "sbuf.h"
 
+#define HTML_BYTES_PER_NODE 16
+#define HTML_MAX_DEPTH 512
+#define HTML_MAX_ATTRS 256
+
 enum html_status {
 	HTML_OK = 0,
-	HTML_TOO_BIG,     /* len > max_size: nothing parsed */
+	HTML_TOO_BIG,     /* past max_size or a limit above: no text */
 	HTML_LIMIT,       /* the parser stopped early: text may be partial */
 	HTML_ERROR        /* could not parse at all, or out of memory */
 };

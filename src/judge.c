@@ -62,8 +62,13 @@ int judge_message(tg_policy *p, tg_scratch *scratch, const char *raw, size_t len
 	j->status = message_parse(&p->limits, raw, len, &j->mail);
 	if (j->status == TG_NOMEM)
 		return -1;
-	if (j->status != TG_OK && j->status != TG_NO_TEXT)
+	if (j->status != TG_OK && j->status != TG_NO_TEXT) {
+		/* Past a limit the header may be unread: the scope comes from the
+		 * envelope when there is one; without, the message counts as in
+		 * scope, so it is reported as unchecked, not as out of scope. */
+		j->in_scope = env && env->rcpts ? in_scope(p, &j->mail, env) : 1;
 		return 0;
+	}
 	j->in_scope = in_scope(p, &j->mail, env);
 	if (!j->in_scope || j->status != TG_OK)
 		return 0;

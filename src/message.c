@@ -34,29 +34,77 @@ const char *tg_status_id(tg_status st)
 
 /* ---- pre-scan of boundaries ------------------------------------------- */
 
-struct bound { const char *p; size_t n; };
-
-/* The value of a boundary= parameter starting at v (quoted or a token). */
-static struct bound boundary_value(const char *v, const char *end)
+/* Does the Content-Type field at p (a line start) open a level of MIME
+ * nesting in libetpan: a multipart with a boundary (*boundary, malloc'd) or
+ * a message/rfc822 (*boundary NULL; it ends with the part around it)? Read
+ * by libetpan's own field parser, which unfolds, skips comments and blanks
+ * around "=", unescapes quoted strings and decodes encoded words: the
+ * pre-scan must see every level mailmime_parse() will. *next: the field's end. */
+static int field_level(const char *p, const char *end, const char **next, char **boundary)
 {
-	struct bound b = {NULL, 0};
-	if (v < end && *v == '"') {
-		const char *q = memchr(v + 1, '"', (size_t)(end - v - 1));
-		if (q) { b.p = v + 1; b.n = (size_t)(q - v - 1); }
-		return b;
-	}
-	const char *e = v;
-	while (e < end && *e != ';' && *e != ' ' && *e != '\t' && *e != '\r' && *e != '\n')
+	const char *e = p;
+	*boundary = NULL;
+	while ((e = memchr(e, '\n', (size_t)(end - e))) != NULL && e + 1 < end && (e[1] == ' ' || e[1] == '\t'))
 		e++;
-	b.p = v;
-	b.n = (size_t)(e - v);
-	return b;
+	e = e ? e : end;
+	*next = e;
+	const char *colon = memchr(p, ':', (size_t)(e - p));
+	if (colon == NULL)
+		return 0;
+	/* Cheap filter: the type is spelled out, unless an encoded word hides it. */
+	int maybe = 0;
+	for (const char *q = colon; q + 2 <= e && !maybe; q++)
+		maybe = (q[0] == '=' && q[1] == '?') ||
+			(e - q >= 9 && (*q | 0x20) == 'm' && strncasecmp(q, "multipart", 9) == 0) ||
+			(e - q >= 6 && (*q | 0x20) == 'r' && strncasecmp(q, "rfc822", 6) == 0);
+	if (!maybe)
+		return 0;
+	char *value = strndup(colon + 1, (size_t)(e - colon - 1));
+	if (value == NULL)
+		return 0;
+	struct mailimf_optional_field f = {"Content-Type", value};
+	struct mailmime_field *mf = NULL;
+	int level = 0;
+	if (mailmime_field_parse(&f, &mf) == MAILIMF_NO_ERROR && mf) {
+		struct mailmime_content *ct = mf->fld_type == MAILMIME_FIELD_TYPE ? mf->fld_data.fld_content : NULL;
+		struct mailmime_type *t = ct ? ct->ct_type : NULL;
+		int comp = t && t->tp_type == MAILMIME_TYPE_COMPOSITE_TYPE && t->tp_data.tp_composite_type ?
+			t->tp_data.tp_composite_type->ct_type : -1;
+		if (comp == MAILMIME_COMPOSITE_TYPE_MULTIPART) {
+			*boundary = mailmime_extract_boundary(ct);
+			level = *boundary != NULL;
+		} else if (comp == MAILMIME_COMPOSITE_TYPE_MESSAGE) {
+			level = ct->ct_subtype && strcasecmp(ct->ct_subtype, "rfc822") == 0;
+		}
+		mailmime_field_free(mf);
+	}
+	free(value);
+	return level;
 }
 
+/* Is the line p[0..n) "--" b and transport padding only? libetpan ends a
+ * part there and nowhere else for sure: a line that only starts so, or a
+ * close delimiter with another delimiter after it, lets the part go on. */
+static int delimiter_of(const char *p, size_t n, const char *b, size_t bn)
+{
+	if (n < 2 + bn || p[0] != '-' || p[1] != '-' || memcmp(p + 2, b, bn) != 0)
+		return 0;
+	for (size_t i = 2 + bn; i < n; i++)
+		if (p[i] != ' ' && p[i] != '\t' && p[i] != '\r')
+			return 0;
+	return 1;
+}
+
+/* Every Content-Type field that declares a multipart or a message/rfc822
+ * opens a level; an exact delimiter of an open multipart ends the levels
+ * inside it (libetpan splits the outer body first, by prefix, so the
+ * outermost match wins). Close delimiters end nothing here: libetpan may
+ * read on past one. So the depth found is never less than libetpan's. */
 void message_prescan(const char *raw, size_t len, unsigned max_depth,
 		  unsigned *depth, unsigned *parts)
 {
-	struct bound stack[64];
+	char *stack[64];
+	size_t slen[64];
 	unsigned cap = max_depth + 1 < 64 ? max_depth + 1 : 64, sp = 0;
 	*depth = 0;
 	*parts = 0;
@@ -66,35 +114,35 @@ void message_prescan(const char *raw, size_t len, unsigned max_depth,
 		const char *le = nl ? nl : end;
 		size_t ll = (size_t)(le - p);
 		if (ll >= 3 && p[0] == '-' && p[1] == '-') {
-			for (unsigned i = sp; i-- > 0;) {
-				struct bound b = stack[i];
-				if (ll >= 2 + b.n && memcmp(p + 2, b.p, b.n) == 0) {
-					if (ll >= 4 + b.n && p[2 + b.n] == '-' && p[3 + b.n] == '-')
-						sp = i;  /* close: pop it and everything inside */
-					else
-						(*parts)++;
+			for (unsigned i = 0; i < sp; i++) {
+				if (stack[i] && delimiter_of(p, ll, stack[i], slen[i])) {
+					(*parts)++;
+					while (sp > i + 1)
+						free(stack[--sp]);
 					break;
 				}
 			}
-		} else {
-			for (const char *q = p; q + 9 <= le; q++) {
-				if ((*q | 0x20) != 'b' || strncasecmp(q, "boundary=", 9) != 0)
-					continue;
-				struct bound b = boundary_value(q + 9, le);
-				if (b.n == 0)
-					break;
+		} else if (ll >= 13 && (*p | 0x20) == 'c' && strncasecmp(p, "content-type", 12) == 0 &&
+			   (p[12] == ':' || p[12] == ' ' || p[12] == '\t')) {
+			const char *next;
+			char *b;
+			if (field_level(p, end, &next, &b)) {
 				if (sp == cap) {
+					free(b);
 					*depth = max_depth + 1;
-					return;
+					break;
 				}
+				slen[sp] = b ? strlen(b) : 0;
 				stack[sp++] = b;
 				if (sp > *depth)
 					*depth = sp;
-				break;
 			}
+			nl = next < end ? next : NULL;
 		}
 		p = nl ? nl + 1 : end;
 	}
+	while (sp > 0)
+		free(stack[--sp]);
 }
 
 /* ---- headers ---------------------------------------------------------- */
@@ -295,9 +343,53 @@ static int text_kind(struct mailmime *mm)
 	return 0;
 }
 
+/* Is this part's Content-Type multipart/ anything? */
+static int is_multipart(struct mailmime *mm)
+{
+	struct mailmime_type *t = mm->mm_content_type ? mm->mm_content_type->ct_type : NULL;
+	return t && t->tp_type == MAILMIME_TYPE_COMPOSITE_TYPE && t->tp_data.tp_composite_type &&
+	       t->tp_data.tp_composite_type->ct_type == MAILMIME_COMPOSITE_TYPE_MULTIPART;
+}
+
+/* Does the body of multipart mm hold its boundary the way RFC 2046 reads
+ * it: at least one delimiter line, and no line that merely starts with
+ * "--boundary"? libetpan takes such a line for a delimiter, and when the
+ * boundary never appears it invents a part from what follows the last "--"
+ * while the real parts sit in what it calls the preamble, unjudged. */
+static int delimiters_ok(struct mailmime *mm)
+{
+	struct mailmime_data *d = mm->mm_body;
+	char *b = mm->mm_content_type ? mailmime_extract_boundary(mm->mm_content_type) : NULL;
+	if (b == NULL || d == NULL || d->dt_type != MAILMIME_DATA_TEXT) {
+		free(b);
+		return 0;
+	}
+	size_t bn = strlen(b);
+	unsigned found = 0;
+	int ok = bn > 0;
+	const char *p = d->dt_data.dt_text.dt_data, *end = p + d->dt_data.dt_text.dt_length;
+	while (ok && p && p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		const char *le = nl ? nl : end;
+		if ((size_t)(le - p) >= 2 + bn && p[0] == '-' && p[1] == '-' && memcmp(p + 2, b, bn) == 0) {
+			const char *r = p + 2 + bn;
+			if (le - r >= 2 && r[0] == '-' && r[1] == '-')
+				r += 2;
+			while (r < le && (*r == ' ' || *r == '\t' || *r == '\r'))
+				r++;
+			ok = r == le;
+			found++;
+		}
+		p = nl ? nl + 1 : end;
+	}
+	free(b);
+	return ok && found > 0;
+}
+
 struct walk {
 	struct mailmime *plain, *html;
 	unsigned parts, max_parts;
+	int malformed;   /* a multipart libetpan had to guess at */
 };
 
 /* Depth-first, in order; depth is bounded by the pre-scan. Forwarded
@@ -308,6 +400,8 @@ static void walk(struct mailmime *mm, struct walk *w, unsigned depth)
 		return;
 	switch (mm->mm_type) {
 	case MAILMIME_SINGLE: {
+		if (is_multipart(mm))  /* no boundary parameter: read as one part */
+			w->malformed = 1;
 		int k = is_attachment(mm) ? 0 : text_kind(mm);
 		if (k == 1 && w->plain == NULL)
 			w->plain = mm;
@@ -316,6 +410,8 @@ static void walk(struct mailmime *mm, struct walk *w, unsigned depth)
 		break;
 	}
 	case MAILMIME_MULTIPLE:
+		if (!delimiters_ok(mm))
+			w->malformed = 1;
 		for (clistiter *it = clist_begin(mm->mm_data.mm_multipart.mm_mp_list); it; it = clist_next(it))
 			walk(clist_content(it), w, depth + 1);
 		break;
@@ -385,13 +481,183 @@ static int blank(const char *s, size_t n)
 	return 1;
 }
 
-static tg_status body_read(const tg_limits *lim, struct mailmime *root, tg_message *m)
+/* An HTML part read as text, appended to out; the text of its quote
+ * containers to quoted. */
+static tg_status html_part_text(const tg_limits *lim, struct mailmime *mm, tg_message *m,
+				sbuf *out, sbuf *quoted)
 {
-	struct walk w = {NULL, NULL, 0, lim->max_parts};
+	sbuf h = SBUF_INIT;
+	size_t out0 = out->len;
+	tg_status st = part_text(lim, mm, m, &h);
+	if (st == TG_OK) {
+		enum html_status hs = html_to_text(h.s ? h.s : "", h.len, lim->max_html_size, out, quoted);
+		if (hs == HTML_TOO_BIG)
+			st = TG_DECODED_TOO_BIG;
+		else if (hs == HTML_ERROR && out->len == out0)
+			st = TG_NO_TEXT;
+		m->html = 1;
+		m->html_limit |= hs == HTML_LIMIT;
+	}
+	sbuf_free(&h);
+	return st;
+}
+
+/* ---- a multipart libetpan had to guess at, read leniently -------------- */
+
+/* A line that may be a MIME delimiter: "--" and a token of at most 70
+ * characters with no blank in it (transport padding aside). */
+static int delimiter_like(const char *p, size_t n)
+{
+	while (n && (p[n - 1] == ' ' || p[n - 1] == '\t' || p[n - 1] == '\r'))
+		n--;
+	if (n < 3 || n > 2 + 70 + 2 || p[0] != '-' || p[1] != '-')
+		return 0;
+	for (size_t i = 2; i < n; i++)
+		if (p[i] == ' ' || p[i] == '\t')
+			return 0;
+	return 1;
+}
+
+/* A MIME part header field: Content-*, MIME-Version or X-*. */
+static int mime_field(const char *p, size_t n)
+{
+	size_t k = 0;
+	while (k < n && p[k] > ' ' && p[k] < 127 && p[k] != ':')
+		k++;
+	if (k == 0 || k == n || p[k] != ':')
+		return 0;
+	return (k > 8 && strncasecmp(p, "content-", 8) == 0) ||
+	       (k == 12 && strncasecmp(p, "mime-version", 12) == 0) ||
+	       (k > 2 && strncasecmp(p, "x-", 2) == 0);
+}
+
+/* Where the body of a segment starts when it opens with a part header
+ * (MIME fields only, so words dressed up as "Nope: ..." stay text, then an
+ * empty line); n for a header with no body; 0 when there is no header. */
+static size_t part_header_len(const char *p, size_t n)
+{
+	const char *s = p, *end = p + n;
+	while (s < end) {
+		const char *nl = memchr(s, '\n', (size_t)(end - s));
+		const char *le = nl ? nl : end;
+		size_t ll = (size_t)(le - s);
+		if (ll == 0 || (ll == 1 && *s == '\r'))
+			return s == p ? 0 : (size_t)(le + (nl != NULL) - p);
+		if (!(s > p && (*s == ' ' || *s == '\t')) && !mime_field(s, ll))
+			return 0;
+		s = nl ? nl + 1 : end;
+	}
+	return n;
+}
+
+/* The text of one segment, appended to out: a text/plain or text/html part
+ * decoded as usual, a segment with no part header as it stands. Attachments,
+ * forwarded messages and other types give nothing; a multipart's own body
+ * here is only its preamble, so it is read as text too. */
+static tg_status segment_text(const tg_limits *lim, const char *p, size_t n, tg_message *m,
+			      sbuf *out, sbuf *quoted)
+{
+	size_t h = part_header_len(p, n);
+	if (h == n)
+		return TG_OK;
+	size_t idx = 0;
+	struct mailmime *mime = NULL, *e = NULL;
+	if (h && mailmime_parse(p, n, &idx, &mime) == MAILIMF_NO_ERROR && mime &&
+	    mime->mm_type == MAILMIME_MESSAGE)
+		e = mime->mm_data.mm_message.mm_msg_mime;
+	tg_status st = TG_OK;
+	if (e == NULL || e->mm_type == MAILMIME_MULTIPLE || is_multipart(e)) {
+		long r = text_sanitize(out, p + h, n - h);
+		if (r < 0) st = TG_NOMEM; else m->repairs += r;
+	} else if (e->mm_type == MAILMIME_SINGLE && !is_attachment(e)) {
+		int k = text_kind(e);
+		if (k == 1)
+			st = part_text(lim, e, m, out);
+		else if (k == 2 && (st = html_part_text(lim, e, m, out, quoted)) == TG_NO_TEXT)
+			st = TG_OK;
+	}
+	if (mime)
+		mailmime_free(mime);
+	return st;
+}
+
+/* The body of a message whose multipart structure is broken, read without
+ * trusting any boundary: cut at every line that may be a delimiter, and the
+ * text of every segment, plain and HTML, in order, judged together, so no
+ * words hide in what one reading or another calls a preamble. */
+static tg_status body_lenient(const tg_limits *lim, const char *body, size_t len, tg_message *m)
+{
+	sbuf txt = SBUF_INIT, seg = SBUF_INIT, quoted = SBUF_INIT;
+	tg_status st = TG_OK;
+	unsigned nseg = 0;
+	const char *end = body + len, *from = body;
+	for (const char *p = body; st == TG_OK;) {
+		const char *nl = p < end ? memchr(p, '\n', (size_t)(end - p)) : NULL;
+		const char *le = nl ? nl : end;
+		int last = p >= end;
+		if (last || delimiter_like(p, (size_t)(le - p))) {
+			if (++nseg > lim->max_parts) {
+				st = TG_TOO_MANY_PARTS;
+				break;
+			}
+			sbuf_reset(&seg);
+			st = segment_text(lim, from, (size_t)(p - from), m, &seg, &quoted);
+			if (st == TG_OK && seg.len && txt.len + seg.len + 1 > lim->max_decoded_size)
+				st = TG_DECODED_TOO_BIG;
+			else if (st == TG_OK && seg.len &&
+				 (sbuf_append(&txt, seg.s, seg.len) < 0 || sbuf_putc(&txt, '\n') < 0))
+				st = TG_NOMEM;
+			if (last)
+				break;
+			from = nl ? nl + 1 : end;
+		}
+		p = nl ? nl + 1 : end;
+	}
+	m->parts = nseg;
+	if (st == TG_OK && blank(txt.s ? txt.s : "", txt.len))
+		st = TG_NO_TEXT;
+	if (st == TG_OK) {
+		m->text = sbuf_detach(&txt, &m->text_len);
+		if (quoted.len)
+			m->quoted_html = sbuf_detach(&quoted, &m->quoted_html_len);
+	}
+	sbuf_free(&txt);
+	sbuf_free(&seg);
+	sbuf_free(&quoted);
+	return st;
+}
+
+/* ---- the message ------------------------------------------------------ */
+
+/* The raw body of the message's top entity, as libetpan delimits it. */
+static int top_body(struct mailmime *root, const char *raw, size_t len, const char **body, size_t *n)
+{
+	struct mailmime *e = root->mm_type == MAILMIME_MESSAGE ? root->mm_data.mm_message.mm_msg_mime : NULL;
+	struct mailmime_data *d = e == NULL ? NULL :
+		e->mm_type == MAILMIME_MULTIPLE ? e->mm_body :
+		e->mm_type == MAILMIME_SINGLE ? e->mm_data.mm_single : NULL;
+	if (d == NULL || d->dt_type != MAILMIME_DATA_TEXT || d->dt_data.dt_text.dt_data < raw ||
+	    d->dt_data.dt_text.dt_length > (size_t)(raw + len - d->dt_data.dt_text.dt_data))
+		return -1;
+	*body = d->dt_data.dt_text.dt_data;
+	*n = d->dt_data.dt_text.dt_length;
+	return 0;
+}
+
+static tg_status body_read(const tg_limits *lim, struct mailmime *root, const char *raw, size_t len,
+			   tg_message *m)
+{
+	struct walk w = {NULL, NULL, 0, lim->max_parts, 0};
 	walk(root, &w, 0);
 	m->parts = w.parts;
 	if (w.parts > lim->max_parts)
 		return TG_TOO_MANY_PARTS;
+	const char *body;
+	size_t n;
+	if (w.malformed && top_body(root, raw, len, &body, &n) == 0) {
+		m->malformed = 1;
+		return body_lenient(lim, body, n, m);
+	}
 	sbuf txt = SBUF_INIT;
 	tg_status st = TG_NO_TEXT;
 	if (w.plain) {
@@ -404,20 +670,10 @@ static tg_status body_read(const tg_limits *lim, struct mailmime *root, tg_messa
 		}
 	}
 	if (st == TG_NO_TEXT && w.html) {
-		sbuf h = SBUF_INIT, quoted = SBUF_INIT;
-		st = part_text(lim, w.html, m, &h);
-		if (st == TG_OK) {
-			enum html_status hs = html_to_text(h.s ? h.s : "", h.len, lim->max_html_size, &txt, &quoted);
-			if (hs == HTML_TOO_BIG)
-				st = TG_DECODED_TOO_BIG;
-			else if (hs == HTML_ERROR && txt.len == 0)
-				st = TG_NO_TEXT;
-			m->html = 1;
-			m->html_limit = hs == HTML_LIMIT;
-			if (quoted.len)
-				m->quoted_html = sbuf_detach(&quoted, &m->quoted_html_len);
-		}
-		sbuf_free(&h);
+		sbuf quoted = SBUF_INIT;
+		st = html_part_text(lim, w.html, m, &txt, &quoted);
+		if (st == TG_OK && quoted.len)
+			m->quoted_html = sbuf_detach(&quoted, &m->quoted_html_len);
 		sbuf_free(&quoted);
 		if (st == TG_OK && blank(txt.s ? txt.s : "", txt.len))
 			st = TG_NO_TEXT;
@@ -428,11 +684,19 @@ static tg_status body_read(const tg_limits *lim, struct mailmime *root, tg_messa
 	return st;
 }
 
-tg_status message_parse(const tg_limits *lim, const char *raw, size_t len, tg_message *m)
+/* Does raw have an empty line, the end of its header? */
+static int has_body(const char *raw, size_t len)
 {
-	memset(m, 0, sizeof *m);
-	if (len > lim->max_message_size)
-		return TG_TOO_BIG;
+	for (const char *p = raw, *end = raw + len; (p = memchr(p, '\n', (size_t)(end - p))) != NULL;) {
+		p++;
+		if (p < end && (*p == '\n' || (*p == '\r' && p + 1 < end && p[1] == '\n')))
+			return 1;
+	}
+	return 0;
+}
+
+static tg_status parse(const tg_limits *lim, const char *raw, size_t len, tg_message *m)
+{
 	if (headers_read(raw, len, m) < 0)
 		return TG_NOMEM;
 	if (m->nhdr == 0)
@@ -449,8 +713,30 @@ tg_status message_parse(const tg_limits *lim, const char *raw, size_t len, tg_me
 	struct mailmime *mime = NULL;
 	if (mailmime_parse(raw, len, &idx, &mime) != MAILIMF_NO_ERROR || mime == NULL)
 		return TG_NO_TEXT;
-	tg_status st = body_read(lim, mime, m);
+	tg_status st = body_read(lim, mime, raw, len, m);
 	mailmime_free(mime);
+	return st;
+}
+
+tg_status message_parse(const tg_limits *lim, const char *raw, size_t len, tg_message *m)
+{
+	memset(m, 0, sizeof *m);
+	if (len > lim->max_message_size)
+		return TG_TOO_BIG;
+	if (has_body(raw, len))
+		return parse(lim, raw, len, m);
+	/* All header: ended by an empty line, so libetpan does not take the
+	 * last field (without its line end) for the body. */
+	char *copy = malloc(len + 3);
+	if (copy == NULL)
+		return TG_NOMEM;
+	memcpy(copy, raw, len);
+	size_t n = len;
+	if (n == 0 || copy[n - 1] != '\n')
+		copy[n++] = '\n';
+	copy[n++] = '\n';
+	tg_status st = parse(lim, copy, n, m);
+	free(copy);
 	return st;
 }
 

@@ -35,18 +35,28 @@ typedef struct tg_message {
 	int html_limit;      /* the HTML parser stopped early */
 	long repairs;        /* invalid bytes replaced with U+FFFD */
 	unsigned parts;      /* MIME parts seen */
+	int malformed;       /* broken multipart: text is every segment, see below */
 } tg_message;
 
-/* Parse raw[0..len). On TG_OK or TG_NO_TEXT the headers are filled in. */
+/* Parse raw[0..len). On TG_OK or TG_NO_TEXT the headers are filled in.
+ * A multipart whose boundary does not delimit its parts the way RFC 2046
+ * says (no boundary parameter, a boundary that never appears, a line that
+ * only starts with "--boundary", a child reusing its parent's) is not left
+ * to libetpan's guess: the body is cut at every line that may be a delimiter
+ * and the text of every segment, plain and HTML, is judged together
+ * (malformed = 1). A message with no empty line is all header: TG_NO_TEXT. */
 tg_status message_parse(const tg_limits *lim, const char *raw, size_t len, tg_message *out);
 void message_free(tg_message *m);
 /* First header called name (case-insensitive), or NULL. Borrowed. */
 const char *message_header(const tg_message *m, const char *name);
 
-/* Cheap linear scan of the boundaries a message declares: the deepest MIME
- * nesting and the number of part delimiters, so hostile nesting is refused
- * before libetpan (which recurses once per level) sees it. Stops counting
- * once a limit is passed. */
+/* Cheap linear scan of the levels a message declares (multiparts and
+ * message/rfc822): the deepest MIME nesting and the number of part
+ * delimiters, so hostile nesting is refused before libetpan (which recurses
+ * once per level, and rescans the rest of the message at each) sees it.
+ * Content-Type fields are read by libetpan's own parser (folded, commented,
+ * encoded: as mailmime_parse() will see them), and the depth is never less
+ * than the one libetpan builds. Stops once depth passes max_depth. */
 void message_prescan(const char *raw, size_t len, unsigned max_depth,
 		  unsigned *depth, unsigned *parts);
 
