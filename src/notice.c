@@ -17,10 +17,11 @@ static int clean_str(sbuf *out, const char *s, size_t max)
 	return text_oneline(out, s, s ? strlen(s) : 0, max);
 }
 
-/* An address that can go in a header and an envelope as it is. */
+/* An address that can go in a header and an envelope as it is (and in a
+ * To: line of at most 998 bytes: RFC 5321 paths are at most 256). */
 static int plain_address(const char *a)
 {
-	return a && *a && strchr(a, '@') && !strpbrk(a, " \t\r\n<>,;:\"()[]\\");
+	return a && *a && strlen(a) <= 254 && strchr(a, '@') && !strpbrk(a, " \t\r\n<>,;:\"()[]\\");
 }
 
 size_t notice_recipients(const tg_policy *p, const char *agent, const char **out, size_t max)
@@ -142,12 +143,18 @@ static int subject_header(sbuf *o, const char *s, size_t n)
 			col += k;
 		} else {      /* 45 bytes at a time: 60 characters of base64 */
 			k = n - i < 45 ? n - i : 45;
-			while (i + k < n && ((unsigned char)s[i + k] & 0xc0) == 0x80)
-				k--;
+			size_t cut = k;  /* not inside a UTF-8 sequence ... */
+			while (cut && i + cut < n && ((unsigned char)s[i + cut] & 0xc0) == 0x80)
+				cut--;
+			k = cut ? cut : k;  /* ... unless there is no boundary (invalid UTF-8) */
 			int c = 0;
 			if (sbuf_puts(o, i ? "\r\n =?UTF-8?B?" : " =?UTF-8?B?") < 0 ||
-			    mailmime_base64_write_driver(b64_write, o, &c, s + i, k) != MAILIMF_NO_ERROR ||
-			    sbuf_puts(o, "?=") < 0)
+			    mailmime_base64_write_driver(b64_write, o, &c, s + i, k) != MAILIMF_NO_ERROR)
+				return -1;
+			/* libetpan ends the base64 with a CRLF: not inside a word. */
+			while (o->len && (o->s[o->len - 1] == '\n' || o->s[o->len - 1] == '\r'))
+				o->s[--o->len] = '\0';
+			if (sbuf_puts(o, "?=") < 0)
 				return -1;
 		}
 		i += k;
@@ -156,7 +163,7 @@ static int subject_header(sbuf *o, const char *s, size_t n)
 }
 
 /* The body: '\n' lines become CRLF, and a line longer than SMTP allows is
- * broken (at a character boundary). */
+ * broken (at a character boundary; at 998 bytes inside invalid UTF-8). */
 static int body(sbuf *o, const char *s, size_t n)
 {
 	size_t col = 0;
@@ -164,7 +171,7 @@ static int body(sbuf *o, const char *s, size_t n)
 		char c = s[i];
 		if (c == '\r')
 			continue;
-		if (c == '\n' || (col >= MAX_LINE && ((unsigned char)c & 0xc0) != 0x80)) {
+		if (c == '\n' || (col >= MAX_LINE && (((unsigned char)c & 0xc0) != 0x80 || col >= 998))) {
 			if (sbuf_puts(o, "\r\n") < 0)
 				return -1;
 			col = 0;
