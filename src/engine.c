@@ -293,7 +293,15 @@ void engine_judge(const tg_ruleset *rs, const tg_reply *r, const tg_hits *hits,
 			v->f[b - 1] = tmp;
 		}
 	v->action = engine_action_for(rs, v->score);
+	int enforced_score = 0;
 	for (size_t i = 0; i < v->nf; i++)
+		if (!rs->rule[v->f[i].rule].monitor)
+			enforced_score += v->f[i].weight;
+	v->enforced = rs->monitor ? TG_PASS : engine_action_for(rs, enforced_score);
+	for (size_t i = 0; i < v->nf; i++) {
 		if (v->f[i].floor > v->action)
 			v->action = v->f[i].floor;
+		if (!rs->monitor && !rs->rule[v->f[i].rule].monitor && v->f[i].floor > v->enforced)
+			v->enforced = v->f[i].floor;
+	}
 }

@@ -25,7 +25,8 @@ typedef struct tg_finding {
 } tg_finding;
 
 typedef struct tg_verdict {
-	tg_action action;
+	tg_action action;           /* what every rule together calls for */
+	tg_action enforced;         /* the same without rules (or a set) in monitor mode */
 	int score;
 	tg_finding f[R_NRULES];     /* at most one finding per rule */
 	size_t nf;

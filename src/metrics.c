@@ -25,6 +25,11 @@ int metrics_write(const char *path, const tg_counts *c, const tg_notify_stats *n
 	for (int r = 0; r < R_NRULES; r++)
 		sbuf_printf(&o, "tonegate_findings_total{rule=\"%s\"} %lu\n", policy_rule_name((tg_rule_id)r),
 			    c->findings[r]);
+	family(&o, "tonegate_monitored_total", "counter",
+	       "Messages delivered in monitor mode, by the action enforce mode would take.");
+	for (int a = 1; a < TG_NACTIONS; a++)
+		sbuf_printf(&o, "tonegate_monitored_total{would=\"%s\"} %lu\n", policy_action_name((tg_action)a),
+			    c->monitored[a]);
 	family(&o, "tonegate_unchecked_total", "counter", "Messages in scope that were not judged.");
 	sbuf_printf(&o, "tonegate_unchecked_total %lu\n", c->unchecked);
 	family(&o, "tonegate_out_of_scope_total", "counter", "Messages out of the policy's scope.");

@@ -9,7 +9,9 @@
 #include "rewrite.h"
 #include "sbuf.h"
 #include "text.h"
+#include "verdictlog.h"
 
+#include <errno.h>
 #include <libmilter/mfapi.h>
 #include <limits.h>
 #include <pthread.h>
@@ -509,6 +511,29 @@ static const char *notify_about(SMFICTX *ctx, const struct msg *m, const tg_judg
 	return "queued";
 }
 
+/* One line in the verdict log, when there is one; a failure is logged
+ * once until a write succeeds again, and the mail goes on. */
+static void vlog(const struct msg *m, const char *qid, const tg_judgement *j, int action, double ms)
+{
+	static int failing;
+	if (*m->snap->cfg->verdict_log == '\0')
+		return;
+	const char *msgid = j ? message_header(&j->mail, "Message-ID") : m->msgid;
+	tg_vlog_msg r = {time(NULL), qid, msgid, m->sender, (const char *const *)m->rcpts, m->nrcpt,
+			 j, action, ms};
+	sbuf line = SBUF_INIT;
+	verdictlog_format_msg(&line, &r);
+	if (verdictlog_append(&line) < 0) {
+		if (!__atomic_exchange_n(&failing, 1, __ATOMIC_RELAXED))
+			log_msg(LOG_WARNING, "cannot write verdict_log %s: %s (mail is not affected)",
+				m->snap->cfg->verdict_log, strerror(errno));
+	} else if (__atomic_load_n(&failing, __ATOMIC_RELAXED)) {
+		__atomic_store_n(&failing, 0, __ATOMIC_RELAXED);
+		log_msg(LOG_NOTICE, "verdict_log %s is written again", m->snap->cfg->verdict_log);
+	}
+	sbuf_free(&line);
+}
+
 static sfsistat judge_and_act(SMFICTX *ctx, struct conn *c, struct msg *m)
 {
 	const tg_settings *cfg = m->snap->cfg;
@@ -526,6 +551,7 @@ static sfsistat judge_and_act(SMFICTX *ctx, struct conn *c, struct msg *m)
 		log_msg(LOG_NOTICE, "queue=%s from=<%s> larger than max_message_size=%zu: passed unchecked",
 			qid, m->sender, cfg->max_message_size);
 		smfi_addheader(ctx, cfg->header_name, "unchecked reason=too-big");
+		vlog(m, qid, NULL, -1, 0);
 		return SMFIS_CONTINUE;
 	}
 	if (m->notice && m->msgid && own_take(m->msgid)) {
@@ -556,6 +582,7 @@ static sfsistat judge_and_act(SMFICTX *ctx, struct conn *c, struct msg *m)
 		count(j.in_scope ? &counts.unchecked : &counts.out_of_scope);
 		const char *why = j.in_scope ? tg_status_id(j.status) : "out-of-scope";
 		log_msg(LOG_INFO, "%s action=pass unchecked=%s time=%.2fms", line.s, why, ms);
+		vlog(m, qid, &j, -1, ms);
 		if (cfg->pass_header) {
 			sbuf_printf(&hdr, "unchecked reason=%s", why);
 			smfi_addheader(ctx, cfg->header_name, hdr.s);
@@ -563,14 +590,26 @@ static sfsistat judge_and_act(SMFICTX *ctx, struct conn *c, struct msg *m)
 		goto out;
 	}
 	const tg_verdict *v = &j.verdict;
-	tg_action done = v->action;
+	/* Rules and rule sets in monitor mode count for what tonegate would do,
+	 * not for what it does. */
+	tg_action done = v->enforced;
+	int monitored = v->enforced != v->action;
 	const char *notice = "-", *changes = NULL;
 	sbuf what = SBUF_INIT, note = SBUF_INIT, chg = SBUF_INIT;
-	switch (v->action) {
+	switch (done) {
 	case TG_PASS:
-		if (cfg->pass_header) {
+		if (monitored && pol->monitor_headers) {
+			sbuf_printf(&hdr, "monitor would=%s score=%d rules=", policy_action_name(v->action), v->score);
+			rules_list(&hdr, v);
+			smfi_addheader(ctx, cfg->header_name, hdr.s);
+		} else if (!monitored && cfg->pass_header) {
 			sbuf_printf(&hdr, "pass score=%d", v->score);
 			smfi_addheader(ctx, cfg->header_name, hdr.s);
+		}
+		if (monitored && pol->monitor_notices) {
+			sbuf_printf(&chg, "tonegate runs this check in monitor mode: it would have acted (%s) and "
+				    "delivered the reply as written.", policy_action_name(v->action));
+			notice = notify_about(ctx, m, &j, TG_SUGGEST, chg.s);
 		}
 		break;
 	case TG_REWRITE:
@@ -587,6 +626,8 @@ static sfsistat judge_and_act(SMFICTX *ctx, struct conn *c, struct msg *m)
 	case TG_SUGGEST:
 		sbuf_printf(&hdr, "%s score=%d rules=", policy_action_name(done), v->score);
 		rules_list(&hdr, v);
+		if (monitored)
+			sbuf_printf(&hdr, " would=%s", policy_action_name(v->action));
 		smfi_addheader(ctx, cfg->header_name, hdr.s);
 		if (pol->notice_suggest)
 			notice = notify_about(ctx, m, &j, done, changes);
@@ -615,13 +656,18 @@ static sfsistat judge_and_act(SMFICTX *ctx, struct conn *c, struct msg *m)
 	count(&counts.action[done]);
 	for (size_t i = 0; i < v->nf; i++)
 		count(&counts.findings[v->f[i].rule]);
-	sbuf_printf(&line, " action=%s score=%d ruleset=%s rules=", policy_action_name(done), v->score,
-		    v->ruleset->name);
+	sbuf_printf(&line, " action=%s", policy_action_name(done));
+	if (monitored) {
+		count(&counts.monitored[v->action]);
+		sbuf_printf(&line, " would=%s mode=monitor", policy_action_name(v->action));
+	}
+	sbuf_printf(&line, " score=%d ruleset=%s rules=", v->score, v->ruleset->name);
 	rules_list(&line, v);
-	if (v->action == TG_REWRITE)
+	if (done == TG_REWRITE)
 		sbuf_printf(&line, " rewrite=%s", note.s ? note.s : "?");
 	sbuf_printf(&line, " notice=%s time=%.2fms", notice, ms);
 	log_msg(ms > cfg->judge_timeout_ms ? LOG_WARNING : LOG_INFO, "%s", line.s);
+	vlog(m, qid, &j, rc == SMFIS_REJECT ? TG_REJECT : (int)done, ms);
 	sbuf_free(&what);
 	sbuf_free(&note);
 	sbuf_free(&chg);

@@ -42,6 +42,7 @@ typedef struct tg_counts {
 	unsigned long action[TG_NACTIONS], unchecked, out_of_scope, errors;
 	unsigned long findings[R_NRULES];
 	unsigned long rewrite_applied, rewrite_fallback;
+	unsigned long monitored[TG_NACTIONS];  /* delivered in monitor mode, by what would be done */
 } tg_counts;
 void milter_counts(tg_counts *out);
 

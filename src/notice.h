@@ -39,7 +39,7 @@ typedef struct tg_notice_facts {
 /* Who gets the notice under p: the agent (or where notice.agent_map sends
  * the agent's notices) and/or the managers, as borrowed pointers in
  * out[0..max); returns how many. An agent address that is not a plain
- * address (empty, CR/LF, angle brackets) is left out. */
+ * address (empty, CR/LF, angle brackets, over 254 bytes) is left out. */
 size_t notice_recipients(const tg_policy *p, const char *agent, const char **out, size_t max);
 
 /* Append the Message-ID the notice for f will carry ("<tonegate.…@host>"). */

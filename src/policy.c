@@ -8,6 +8,7 @@
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -259,6 +260,38 @@ static int unknown_key(struct ctx *c, const config_setting_t *s, const char *kno
 	return fail(c, s, "unknown key \"%s\"; known keys here: %s", path_of(s, b, sizeof b), known);
 }
 
+/* mode = "enforce" | "monitor", for the policy, a rule set or a rule. */
+static int read_mode(struct ctx *c, const config_setting_t *s, int *monitor)
+{
+	char b[256];
+	const char *v = config_setting_get_string(s);
+	if (v == NULL || (strcmp(v, "enforce") != 0 && strcmp(v, "monitor") != 0))
+		return fail(c, s, "%s must be \"enforce\" or \"monitor\"", path_of(s, b, sizeof b));
+	*monitor = v[0] == 'm';
+	return 0;
+}
+
+/* monitor = { headers = true; notices = false; }; */
+static int read_monitor(struct ctx *c, const config_setting_t *g)
+{
+	char b[256];
+	if (!config_setting_is_group(g))
+		return fail(c, g, "%s must be a group: monitor = { headers = true; notices = false; };",
+			    path_of(g, b, sizeof b));
+	for (int k = 0; k < config_setting_length(g); k++) {
+		const config_setting_t *s = config_setting_get_elem(g, (unsigned)k);
+		const char *key = config_setting_name(s);
+		int *to = strcmp(key, "headers") == 0 ? &c->p->monitor_headers
+			: strcmp(key, "notices") == 0 ? &c->p->monitor_notices : NULL;
+		if (to == NULL)
+			return unknown_key(c, s, "headers, notices");
+		if (want_type(c, s, CONFIG_TYPE_BOOL, "true or false") < 0)
+			return -1;
+		*to = config_setting_get_bool(s);
+	}
+	return 0;
+}
+
 /* One rule's group: every key is checked against rule_defs. */
 static int read_rule(struct ctx *c, const config_setting_t *g, tg_rule_id id, tg_rule *r)
 {
@@ -266,7 +299,7 @@ static int read_rule(struct ctx *c, const config_setting_t *g, tg_rule_id id, tg
 	char b[256], known[512];
 	if (!config_setting_is_group(g))
 		return fail(c, g, "%s must be a group: %s = { ... };", path_of(g, b, sizeof b), d->id);
-	int kn = snprintf(known, sizeof known, "enabled, weight, severity, floor, message, suggestion");
+	int kn = snprintf(known, sizeof known, "enabled, mode, weight, severity, floor, message, suggestion");
 	for (int i = 0; i < TG_MAXLISTS && d->lists[i]; i++)
 		kn += snprintf(known + kn, sizeof known - (size_t)kn, ", %s", d->lists[i]);
 	for (int i = 0; i < TG_MAXNUMS && d->nums[i].key; i++)
@@ -300,6 +333,9 @@ static int read_rule(struct ctx *c, const config_setting_t *g, tg_rule_id id, tg
 				return fail(c, s, "%s: unknown value; use %s", path_of(s, b, sizeof b),
 					    key[0] == 's' ? "info, minor, major or critical"
 							  : "pass, suggest, rewrite, hold or reject");
+		} else if (strcmp(key, "mode") == 0) {
+			if (read_mode(c, s, &r->monitor) < 0)
+				return -1;
 		} else if (strcmp(key, "message") == 0) {
 			if (get_string(c, s, &r->message) < 0)
 				return -1;
@@ -519,8 +555,10 @@ static int read_rulesets(struct ctx *c, const config_setting_t *l)
 				rc = read_rules(c, m, rs);
 			else if (strcmp(key, "thresholds") == 0)
 				rc = read_thresholds(c, m, rs);
+			else if (strcmp(key, "mode") == 0)
+				rc = read_mode(c, m, &rs->monitor);
 			else if (strcmp(key, "name") != 0)
-				rc = unknown_key(c, m, "name, match, rules, thresholds");
+				rc = unknown_key(c, m, "name, match, mode, rules, thresholds");
 			if (rc < 0)
 				return -1;
 		}
@@ -849,14 +887,15 @@ static tg_policy *load(config_t *cf, int ok, const char *name, char *err, size_t
 	const config_setting_t *root = config_root_setting(cf), *s;
 	/* Order matters: rule sets inherit the default rules and thresholds. */
 	static const char *const top[] = {"rules", "thresholds", "scope", "limits", "rulesets", "rewrite",
-					  "notice", "version", NULL};
+					  "notice", "version", "mode", "monitor", NULL};
 	for (int k = 0; k < config_setting_length(root); k++) {
 		s = config_setting_get_elem(root, (unsigned)k);
 		int known = 0;
 		for (int i = 0; top[i]; i++)
 			known |= strcmp(config_setting_name(s), top[i]) == 0;
 		if (!known) {
-			unknown_key(&c, s, "rules, thresholds, rulesets, scope, limits, rewrite, notice, version");
+			unknown_key(&c, s, "mode, monitor, rules, thresholds, rulesets, scope, limits, rewrite, notice, "
+				    "version");
 			goto fail;
 		}
 	}
@@ -869,6 +908,12 @@ static tg_policy *load(config_t *cf, int ok, const char *name, char *err, size_t
 	if (read_rules(&c, s, def) < 0 || check_rules(&c, s, def) < 0)
 		goto fail;
 	if ((s = config_setting_get_member(root, "thresholds")) && read_thresholds(&c, s, def) < 0)
+		goto fail;
+	/* Before the rule sets: they inherit the default set's mode. */
+	if ((s = config_setting_get_member(root, "mode")) && read_mode(&c, s, &def->monitor) < 0)
+		goto fail;
+	p->monitor_headers = 1;
+	if ((s = config_setting_get_member(root, "monitor")) && read_monitor(&c, s) < 0)
 		goto fail;
 	if ((s = config_setting_get_member(root, "scope")) && read_scope(&c, s) < 0)
 		goto fail;
@@ -898,6 +943,33 @@ fail:
 	return NULL;
 }
 
+/* The policy's version: 64-bit FNV-1a of its bytes, so a verdict names the
+ * exact policy that gave it (an @include'd file is not part of it). */
+static void version_add(uint64_t *h, const void *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		*h = (*h ^ ((const unsigned char *)p)[i]) * 0x100000001b3ULL;
+}
+
+static void version_set(tg_policy *p, uint64_t h)
+{
+	snprintf(p->version, sizeof p->version, "%016llx", (unsigned long long)h);
+}
+
+static void version_of_file(tg_policy *p, const char *path)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+	char buf[8192];
+	size_t n;
+	FILE *f = fopen(path, "rb");
+	if (f == NULL)
+		return;  /* read a moment ago: the version stays "" */
+	while ((n = fread(buf, 1, sizeof buf, f)) > 0)
+		version_add(&h, buf, n);
+	fclose(f);
+	version_set(p, h);
+}
+
 tg_policy *policy_load(const char *path, char *err, size_t errlen)
 {
 	config_t cf;
@@ -911,6 +983,8 @@ tg_policy *policy_load(const char *path, char *err, size_t errlen)
 	}
 	tg_policy *p = load(&cf, ok, path, err, errlen);
 	config_destroy(&cf);
+	if (p)
+		version_of_file(p, path);
 	return p;
 }
 
@@ -921,6 +995,11 @@ tg_policy *policy_load_string(const char *text, const char *name, char *err, siz
 	int ok = config_read_string(&cf, text) == CONFIG_TRUE;
 	tg_policy *p = load(&cf, ok, name, err, errlen);
 	config_destroy(&cf);
+	if (p) {
+		uint64_t h = 0xcbf29ce484222325ULL;
+		version_add(&h, text, strlen(text));
+		version_set(p, h);
+	}
 	return p;
 }
 

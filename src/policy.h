@@ -46,6 +46,7 @@ typedef struct tg_rule {
 	tg_action floor;           /* the least action a finding forces */
 	int list[TG_MAXLISTS];     /* matcher list ids, TG_NOLIST when empty */
 	double num[TG_MAXNUMS];
+	int monitor;               /* mode = "monitor": found and recorded, never acted on */
 	char *message;             /* what is wrong, for a person */
 	char *suggestion;          /* what to do instead */
 } tg_rule;
@@ -61,6 +62,7 @@ typedef struct tg_ruleset {
 	int threshold[TG_NACTIONS];/* least score for each action, -1 = never */
 	tg_hdrmatch *match;        /* any one selects this set */
 	size_t nmatch;
+	int monitor;               /* mode = "monitor": the whole set only records */
 } tg_ruleset;
 
 /* The texts of the rewrite and of notices (see template.h for "{name}"). */
@@ -97,6 +99,9 @@ typedef struct tg_policy {
 	char **agent_map;          /* notice.agent_map: pairs (address or @domain, address) */
 	size_t nagent_map;         /* pairs */
 	int notice_suggest;        /* coaching notices for suggest and rewrite */
+	int monitor_headers;       /* monitor.headers: header on monitored mail */
+	int monitor_notices;       /* monitor.notices: coaching note for what would be done */
+	char version[17];          /* 64-bit FNV-1a of the file's bytes, hex: which policy judged */
 	unsigned refs;
 } tg_policy;
 

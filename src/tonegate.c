@@ -2,7 +2,8 @@
  * tonegate — the milter daemon: read the configuration and policy, open the
  * socket, drop privileges, then serve libmilter's threads. SIGUSR1 (and
  * systemd's ExecReload) reloads configuration and policy atomically;
- * SIGTERM/SIGINT/SIGHUP stop (libmilter's own signal thread).
+ * SIGUSR2 reopens the verdict log (logrotate); SIGTERM/SIGINT/SIGHUP stop
+ * (libmilter's own signal thread).
  */
 #include "config.h"
 #include "judge.h"
@@ -11,6 +12,7 @@
 #include "milter.h"
 #include "notify.h"
 #include "settings.h"
+#include "verdictlog.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -136,6 +138,16 @@ static void write_metrics(const tg_settings *cfg)
 	}
 }
 
+/* (Re)open the verdict log: at start, on a reload and on SIGUSR2 (after
+ * logrotate moved it). A failure is logged; mail is not affected. */
+static void verdict_log_open(const tg_settings *cfg, const char *why)
+{
+	if (verdictlog_open(cfg->verdict_log) < 0)
+		log_msg(LOG_ERR, "%s: cannot open verdict_log %s: %s (mail is not affected; verdicts go on to "
+			"the file open before, if any; fix it and send SIGUSR2)", why, cfg->verdict_log,
+			strerror(errno));
+}
+
 static void reload(void)
 {
 	char err[1024];
@@ -154,6 +166,7 @@ static void reload(void)
 		matcher_count(s->policy->matcher));
 	if (notify_setup(s->cfg) < 0)
 		log_msg(LOG_ERR, "reload: cannot start the notice thread; notices are dropped");
+	verdict_log_open(s->cfg, "reload");
 	snapshot_install(s);
 	sd_notify(0, "READY=1");
 	status("");
@@ -185,6 +198,12 @@ static void *control_thread(void *arg)
 		int sig = sigtimedwait(set, NULL, &ts);
 		if (sig == SIGUSR1)
 			reload();
+		if (sig == SIGUSR2) {
+			tg_snapshot *cur = snapshot_get();
+			verdict_log_open(cur->cfg, "SIGUSR2");
+			log_msg(LOG_NOTICE, "SIGUSR2: verdict_log %s reopened", cur->cfg->verdict_log);
+			snapshot_unref(cur);
+		}
 		if (wd)
 			sd_notify(0, "WATCHDOG=1");
 		status("");
@@ -286,6 +305,7 @@ int main(int argc, char **argv)
 	sigset_t all;
 	sigemptyset(&all);
 	sigaddset(&all, SIGUSR1);
+	sigaddset(&all, SIGUSR2);
 	sigaddset(&all, SIGPIPE);
 	sigaddset(&all, SIGHUP);
 	sigaddset(&all, SIGINT);
@@ -293,6 +313,7 @@ int main(int argc, char **argv)
 	pthread_sigmask(SIG_BLOCK, &all, NULL);
 	sigemptyset(&set);
 	sigaddset(&set, SIGUSR1);
+	sigaddset(&set, SIGUSR2);
 	judge_init();
 	char err[1024];
 	tg_snapshot *snap = load_snapshot(err, sizeof err);
@@ -338,6 +359,7 @@ int main(int argc, char **argv)
 		log_msg(LOG_ERR, "cannot start the notice thread");
 		return 1;
 	}
+	verdict_log_open(cfg, "start");  /* as the user tonegate runs as, like every reopen */
 	pthread_t ctl;
 	if (pthread_create(&ctl, NULL, control_thread, &set) != 0) {
 		log_msg(LOG_ERR, "cannot start the control thread");

@@ -23,6 +23,7 @@
 #include "reply.h"
 #include "sbuf.h"
 #include "settings.h"
+#include "verdictlog.h"
 #include "text.h"
 
 #include <errno.h>
@@ -580,6 +581,22 @@ static void audit(const struct verb *v, const holdq_entry *e, const char *result
 	sbuf_free(&from);
 }
 
+/* The decision in the verdict log, so every hold ends with an outcome there;
+ * a log that cannot be written is a warning, the action stands. */
+static void decision(const struct ctl *c, const struct verb *v, const holdq_entry *e, const holdq_held *h)
+{
+	if (*c->cfg->verdict_log == '\0')
+		return;
+	sbuf line = SBUF_INIT;
+	verdictlog_format_decision(&line, time(NULL), e->id, v->name, who(), e->sender.s ? e->sender.s : "",
+				   h->verdict);
+	if (verdictlog_open(c->cfg->verdict_log) < 0 || verdictlog_append(&line) < 0)
+		fail(0, "warning: %s: cannot record the decision in verdict_log %s: %s", e->id,
+		     c->cfg->verdict_log, strerror(errno));
+	verdictlog_close();
+	sbuf_free(&line);
+}
+
 /* postsuper on one message tonegate holds, audited and confirmed on stdout. */
 static int act(struct ctl *c, int verb, const holdq_entry *e, const holdq_held *h)
 {
@@ -596,6 +613,7 @@ static int act(struct ctl *c, int verb, const holdq_entry *e, const holdq_held *
 			    v->done);
 	}
 	audit(v, e, v->done);
+	decision(c, v, e, h);
 	if (verb == ACT_RELEASE &&  /* deliver now, not at the next queue run */
 	    holdq_flush(c->pfdir, e->id, &r) != HOLDQ_OK) {
 		fail(0, "warning: %s goes out with the next queue run (postqueue -i failed)", e->id);
