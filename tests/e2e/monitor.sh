@@ -11,7 +11,8 @@ set -u
 e2e_begin python3
 VL="$E2E/tg/verdicts.jsonl"
 cp "$E2E/tg/policy.conf" "$E2E/tg/policy.enforce"
-{ echo 'mode = "monitor";'; cat "$E2E/tg/policy.enforce"; } >"$E2E/tg/policy.monitor"
+sed 's/^mode = "enforce";/mode = "monitor";/' "$E2E/tg/policy.enforce" >"$E2E/tg/policy.monitor"
+grep -q '^mode = "monitor";' "$E2E/tg/policy.monitor" || { fail "the shipped policy has no mode = \"enforce\"; line"; e2e_end; }
 # One rule in monitor mode, the rest enforcing.
 sed 's/^  false-empathy = {/  false-empathy = {\n    mode = "monitor";/' "$E2E/tg/policy.enforce" >"$E2E/tg/policy.onerule"
 cp "$E2E/tg/policy.monitor" "$E2E/tg/policy.conf"
