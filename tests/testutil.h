@@ -36,6 +36,18 @@ static inline tg_policy *tu_policy(void)
 	return policy_ref(loaded);
 }
 
+/* A minimal valid policy body: every rule that needs phrases has one. */
+#define BASE_A \
+	"greeting = { phrases = [ \"hi\" ]; };\n" \
+	"closing = { phrases = [ \"best\" ]; };\n" \
+	"false-empathy = { phrases = [ \"i know how you feel\" ]; };\n" \
+	"over-apology = { phrases = [ \"sorry\" ]; };\n" \
+	"dismissive = { phrases = [ \"calm down\" ]; };\n" \
+	"follow-up = { phrases = [ \"let me know\" ]; };\n"
+#define CURT_OK "curt = { refusals = [ \"nope\" ]; };\n"
+#define EMPATHY_OK "empathy = { phrases = [ \"sorry\" ]; };\n"
+#define BASE_RULES BASE_A CURT_OK EMPATHY_OK
+
 /* Judge a message given as a string with the policy. */
 static inline void tu_judge(tg_policy *p, const char *msg, tg_judgement *j)
 {
