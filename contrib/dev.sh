@@ -41,10 +41,11 @@ test)
 	autoreconf -fi
 	build _build/plain
 	make -C _build/plain -j"$(nproc)" check
+	make -C _build/plain -j"$(nproc)" check-valgrind  # the unit tests under valgrind
 	make -C _build/plain -j"$(nproc)" distcheck E2E_TESTS=  # the e2e tests ran just above
 	build _build/sanitizers --enable-sanitizers
 	make -C _build/sanitizers -j"$(nproc)" check
-	echo "dev.sh: all tests passed (plain, distcheck, ASan+UBSan)"
+	echo "dev.sh: all tests passed (plain, valgrind, distcheck, ASan+UBSan)"
 	;;
 *)
 	echo "usage: contrib/dev.sh demo|test" >&2
