@@ -36,7 +36,9 @@ typedef struct tg_judgement {
 } tg_judgement;
 
 /* Judge raw[0..len). Returns 0, or -1 on an internal error (out of memory);
- * limits and unreadable input are a status, not an error. */
+ * limits and unreadable input are a status, not an error. raw[len] up to
+ * raw[len + 2] must be readable (zeros): libetpan's quoted-printable decoder
+ * reads two bytes past a final '=' (an sbuf: sbuf_pad(&sb, 2)). */
 int judge_message(tg_policy *p, tg_scratch *scratch, const char *raw, size_t len,
 		  const tg_envelope *env, tg_judgement *j);
 void judge_free(tg_judgement *j);

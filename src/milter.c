@@ -565,6 +565,10 @@ static sfsistat judge_and_act(SMFICTX *ctx, struct conn *c, struct msg *m)
 		return on_error(ctx, cfg, "out of memory for the phrase scanner");
 	tg_envelope env = {m->sender, (const char *const *)m->rcpts, m->nrcpt};
 	tg_judgement j;
+	if (sbuf_pad(&m->raw, 2) < 0) {  /* judge_message's read-ahead */
+		scratch_give(m->snap, scratch);
+		return on_error(ctx, cfg, "out of memory for the message");
+	}
 	int judged = judge_message(pol, scratch, m->raw.s ? m->raw.s : "", m->raw.len, &env, &j);
 	scratch_give(m->snap, scratch);  /* the hits are in j: the scanner is done */
 	if (judged < 0) {

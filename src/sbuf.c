@@ -29,6 +29,17 @@ int sbuf_reserve(sbuf *sb, size_t n)
 	return 0;
 }
 
+int sbuf_pad(sbuf *sb, size_t n)
+{
+	size_t max = sb->max;
+	sb->max = 0;
+	int rc = sbuf_reserve(sb, n);
+	sb->max = max;
+	if (rc == 0)
+		memset(sb->s + sb->len, 0, n + 1);
+	return rc;
+}
+
 /* Room for n more bytes without growing and within max (the common case). */
 static inline int has_room(const sbuf *sb, size_t n)
 {

@@ -34,6 +34,10 @@ int sbuf_vprintf(sbuf *sb, const char *fmt, va_list ap)
 /* Ensure room for n more bytes; returns -1 past sb->max or on ENOMEM. */
 int sbuf_reserve(sbuf *sb, size_t n);
 void sbuf_reset(sbuf *sb);          /* len = 0, keeps the memory */
+/* n zero bytes after the terminating NUL, past sb->max if need be, for a
+ * reader that looks ahead (libetpan's quoted-printable decoder reads two
+ * bytes after a final '='); 0 or -1 on ENOMEM. len is unchanged. */
+int sbuf_pad(sbuf *sb, size_t n);
 /* Hand the bytes to the caller (who frees them); sb is left empty. */
 char *sbuf_detach(sbuf *sb, size_t *len);
 void sbuf_free(sbuf *sb);

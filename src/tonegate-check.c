@@ -57,6 +57,8 @@ static int read_input(const char *path, size_t max, sbuf *sb)
 	}
 	if (ferror(f))
 		rc = -1;
+	if (rc == 0 && sbuf_pad(sb, 2) < 0)  /* judge_message's read-ahead */
+		rc = -1;
 	int e = errno;
 	if (f != stdin)
 		fclose(f);

@@ -118,6 +118,7 @@ static inline int file_read(const char *path, sbuf *sb)
 	fclose(f);
 	if (sb->s == NULL)
 		sbuf_puts(sb, "");
+	sbuf_pad(sb, 2);  /* judge_message's read-ahead (judge.h) */
 	return 0;
 }
 

@@ -18,12 +18,12 @@ static tg_policy *policy;
 static tg_scratch *scratch;
 static int strict;
 
-/* Pending (crashes-pending/qp-*): libetpan's quoted-printable decoder reads
- * two bytes past a message that ends in "=X". Until message.c pads what it
- * gives libetpan, inputs with a '=' in their last three bytes are given two
- * NUL bytes after them (as an sbuf would, mostly), so that fuzzing goes on
- * past this known bug; FUZZ_STRICT=1 hands every input as it is (to check
- * the fix, then drop this). */
+/* judge_message's contract (judge.h): raw[len..len+2] readable, because
+ * libetpan's quoted-printable decoder reads two bytes past a message that
+ * ends in "=X" (corpus/message/regress-qp-*). Every caller pads (the daemon
+ * and tonegate-check with sbuf_pad), so inputs with a '=' in their last
+ * three bytes get two NUL bytes after them here too; FUZZ_STRICT=1 hands
+ * every input as it is, to see the read-ahead. */
 static const char *pending_pad(const uint8_t *data, size_t size, char **copy)
 {
 	*copy = NULL;
