@@ -42,8 +42,8 @@ static const char *const history_ids[] = { "divRplyFwdMsg",
 
 static int in_list(const char *s, size_t n, const char *const *list)
 {
-	for (; *list; list++)
-		if (strlen(*list) == n &&
+	for (; *list; list++)  /* the first letter first: most names differ there */
+		if (n && ((*list)[0] | 0x20) == (s[0] | 0x20) && strlen(*list) == n &&
 		    !xmlStrncasecmp(BAD_CAST s, BAD_CAST *list, (int)n))
 			return 1;
 	return 0;
@@ -110,6 +110,28 @@ static int is_history(const xmlNode *n)
 	for (b += 10; *b == ':' || *b == ' '; b++)
 		;
 	return xmlStrncasecmp(b, BAD_CAST "none", 4) != 0;
+}
+
+/* Is the element hidden from the reader: the hidden attribute, or an inline
+ * style whose last display declaration is none (a preheader, a pixel)? */
+static int is_hidden(const xmlNode *n)
+{
+	const char *style = attr(n, "style");
+	int none = 0;
+	if (attr(n, "hidden"))
+		return 1;
+	for (const xmlChar *d = style ? xmlStrcasestr(BAD_CAST style, BAD_CAST "display") : NULL; d;
+	     d = xmlStrcasestr(d + 7, BAD_CAST "display")) {
+		const xmlChar *v = d + 7;
+		while (*v == ' ' || *v == '\t')
+			v++;
+		if (*v != ':')
+			continue;
+		for (v++; *v == ' ' || *v == '\t'; v++)
+			;
+		none = !xmlStrncasecmp(v, BAD_CAST "none", 4);
+	}
+	return none;
 }
 
 static struct sink *sink(struct walk *w)
@@ -231,7 +253,7 @@ static int enter(struct walk *w, const xmlNode *n)
 		       put_text(w, sink(w), (const char *)n->content) < 0 ? -1 : 0;
 	if (n->type != XML_ELEMENT_NODE || !n->name)
 		return 0;
-	if (is(n, skipped))
+	if (is(n, skipped) || is_hidden(n))
 		return 0;
 	if (is_signature(n)) {
 		/* Not the agent's words, but its first line may be the sign-off:
@@ -316,6 +338,8 @@ static int walk(struct walk *w, const xmlDoc *doc)
  * row, none at the start or end, and a final '\n'. */
 static int finish(const struct sink *s, sbuf *dst)
 {
+	if (s->raw.s == NULL)  /* nothing collected (NULL + 0 is undefined) */
+		return 0;
 	const char *p = s->raw.s, *end = p + s->raw.len;
 	int wrote = 0, blank = 0;
 	while (p && p < end) {
@@ -433,6 +457,284 @@ static int attrs_over(const char *p, size_t n, size_t max)
 		}
 	}
 	return 0;
+}
+
+/* ---- the words without a parse ---------------------------------------- */
+
+/* Does html_to_text() end a line or a cell at this element? Elsewhere (inline
+ * and unknown elements, comments) it joins the text on either side. */
+static int separates(const char *name, size_t n)
+{
+	return in_list(name, n, blocks) ||
+	       (n == 2 && (!xmlStrncasecmp(BAD_CAST name, BAD_CAST "br", 2) ||
+			   !xmlStrncasecmp(BAD_CAST name, BAD_CAST "td", 2) ||
+			   !xmlStrncasecmp(BAD_CAST name, BAD_CAST "th", 2)));
+}
+
+static int ascii_letter(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+/* Is p[0..n) a character libxml2's comment parser stops at (not IS_CHAR)?
+ * It then drops the comment and reads on from there as text. */
+static int not_xml_char(const unsigned char *p, size_t n)
+{
+	return (p[0] < 0x20 && p[0] != '\t' && p[0] != '\n' && p[0] != '\r') ||
+	       (n >= 3 && p[0] == 0xef && p[1] == 0xbf && (p[2] == 0xbe || p[2] == 0xbf));
+}
+
+/* Length of the markup at p (p[0] == '<'), as libxml2 reads it, or 0 when
+ * libxml2 reads the '<' as text or the reading is in doubt: the text is
+ * then kept, never lost. A tag ends at its first '>' (a quoted '>' inside
+ * ends it early: more text, not less). *name, *namelen: the element's name
+ * for a start or end tag, else NULL. *odd is set when libxml2 may read it
+ * otherwise: a comment an invalid character stops, a tag with a quote left
+ * open before its first '>'. */
+static size_t markup_len(const char *p, const char *end, const char **name, size_t *namelen, int *odd)
+{
+	size_t n = (size_t)(end - p);
+	*name = NULL;
+	*namelen = 0;
+	if (n >= 4 && !memcmp(p, "<!--", 4)) {
+		/* libxml2 2.9: the first "-->" after the opening; an invalid
+		 * character first stops it (the rest is read as text) */
+		for (const char *q = p + 4; q < end; q++) {
+			if (not_xml_char((const unsigned char *)q, (size_t)(end - q))) {
+				*odd = 1;
+				return (size_t)(q - p);
+			}
+			if (q + 3 <= end && !memcmp(q, "-->", 3))
+				return (size_t)(q + 3 - p);
+		}
+		return 0;
+	}
+	const char *s = p + 1;
+	int start = n >= 2 && ascii_letter(p[1]);
+	int close = n >= 3 && p[1] == '/' && ascii_letter(p[2]);
+	int doctype = n >= 9 && p[1] == '!' && !xmlStrncasecmp(BAD_CAST p + 2, BAD_CAST "doctype", 7);
+	if (!start && !close && !doctype)
+		return 0;
+	const char *gt = memchr(p, '>', n);
+	if (gt == NULL)
+		return 0;
+	unsigned dq = 0, sq = 0;
+	for (const char *q = p; q < gt; q++) {
+		dq += *q == '"';
+		sq += *q == '\'';
+	}
+	*odd |= (dq | sq) & 1;
+	if (start || close) {
+		s += close;
+		size_t k = 0;
+		while (s + k < gt && (ascii_letter(s[k]) || (s[k] >= '0' && s[k] <= '9') ||
+				      s[k] == ':' || s[k] == '-' || s[k] == '_' || s[k] == '.'))
+			k++;
+		*name = s;
+		*namelen = k;
+	}
+	return (size_t)(gt + 1 - p);
+}
+
+/* The character reference or entity at p (p[0] == '&'), appended to out as
+ * UTF-8 (U+FFFD for a number that is no character). Returns the bytes read;
+ * 0 if p is no reference or an entity this table does not know: it is then
+ * kept as written (libxml2 shows an unknown one so, and a known one as a
+ * letter: "caf&eacute;" skims to other words than "café", never to fewer). */
+static size_t entity_skim(const char *p, const char *end, sbuf *out, int *rc)
+{
+	static const struct { const char *name; unsigned cp; } named[] = {
+		{"amp", '&'}, {"lt", '<'}, {"gt", '>'}, {"quot", '"'}, {"apos", '\''},
+		{"nbsp", 0xa0}, {"shy", 0xad}, {"copy", 0xa9}, {"reg", 0xae}, {"laquo", 0xab},
+		{"raquo", 0xbb}, {"middot", 0xb7}, {"deg", 0xb0}, {"pound", 0xa3}, {"euro", 0x20ac},
+		{"ndash", 0x2013}, {"mdash", 0x2014}, {"lsquo", 0x2018}, {"rsquo", 0x2019},
+		{"sbquo", 0x201a}, {"ldquo", 0x201c}, {"rdquo", 0x201d}, {"bdquo", 0x201e},
+		{"hellip", 0x2026}, {"bull", 0x2022}, {"ensp", 0x2002}, {"emsp", 0x2003},
+		{"thinsp", 0x2009}, {"zwnj", 0x200c}, {"zwj", 0x200d}, {"lrm", 0x200e},
+		{"rlm", 0x200f},
+	};
+	const char *q = p + 1;
+	unsigned long cp = 0;
+	if (q < end && *q == '#') {
+		int hex = q + 1 < end && (q[1] | 0x20) == 'x';
+		const char *d = q + 1 + hex, *e = d;
+		for (; e < end && e - d < 8; e++) {
+			int v = *e >= '0' && *e <= '9' ? *e - '0' :
+				hex && (*e | 0x20) >= 'a' && (*e | 0x20) <= 'f' ? (*e | 0x20) - 'a' + 10 : -1;
+			if (v < 0)
+				break;
+			cp = cp * (hex ? 16 : 10) + (unsigned long)v;
+		}
+		if (e == d)
+			return 0;
+		/* libxml2 takes a reference without its ';' too */
+		q = e < end && *e == ';' ? e + 1 : e;
+		if (cp == 0 || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+			cp = 0xfffd;
+	} else {
+		const char *e = q;
+		while (e < end && e - q < 32 && (ascii_letter(*e) || (*e >= '0' && *e <= '9')))
+			e++;
+		if (e == q || e >= end || *e != ';')
+			return 0;
+		for (size_t i = 0; i < sizeof named / sizeof named[0]; i++)
+			if (strlen(named[i].name) == (size_t)(e - q) && !memcmp(named[i].name, q, (size_t)(e - q)))
+				cp = named[i].cp;
+		if (cp == 0)
+			return 0;
+		q = e + 1;
+	}
+	char u[4];
+	size_t k = cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4;
+	if (k == 1)
+		u[0] = (char)cp;
+	else {
+		for (size_t i = k - 1; i > 0; i--, cp >>= 6)
+			u[i] = (char)(0x80 | (cp & 0x3f));
+		u[0] = (char)((0xf00u >> k) | cp);
+	}
+	*rc = sbuf_append(out, u, k);
+	return (size_t)(q - p);
+}
+
+/* Markup html_to_text() reads otherwise than the skim does: elements it
+ * leaves out or sets apart (in attributes: quote, signature and history
+ * markers, hidden elements), suspected from a word in the tag. */
+static const char *const set_apart_tags[] = { "title", "template", "noscript",
+	"blockquote", NULL };
+static const char *const set_apart_attrs[] = { "display", "hidden", "visibility",
+	"quote", "signature", "cite", "gmail_extra", "outlookmessageheader", "rplyfwd",
+	"appendonsend", "border-top", NULL };
+/* Elements whose content libxml2 or a browser may read as raw text. */
+static const char *const raw_tags[] = { "title", "textarea", "xmp", "plaintext",
+	"iframe", "noembed", "noframes", "noscript", "template", NULL };
+
+static int tag_sets_apart(const char *q, size_t k, const char *name, size_t nl)
+{
+	if (in_list(name, nl, set_apart_tags))
+		return 1;
+	for (size_t i = 1 + nl; i < k; i++) {
+		char c = (char)(q[i] | 0x20);
+		if (c < 'a' || c > 'v' || !((1u << (c - 'a')) & (1u << ('d' - 'a') | 1u << ('h' - 'a') |
+			1u << ('v' - 'a') | 1u << ('q' - 'a') | 1u << ('s' - 'a') | 1u << ('c' - 'a') |
+			1u << ('g' - 'a') | 1u << ('o' - 'a') | 1u << ('r' - 'a') | 1u << ('a' - 'a') | 1u << ('b' - 'a'))))
+			continue;  /* no word of the list starts here */
+		for (const char *const *w = set_apart_attrs; *w; w++) {
+			size_t wl = strlen(*w);
+			if (c == (*w)[0] && k - i >= wl && !xmlStrncasecmp(BAD_CAST q + i, BAD_CAST *w, (int)wl))
+				return 1;
+		}
+	}
+	return 0;
+}
+
+struct skim {
+	sbuf *out;
+	size_t stop, cut;  /* stop at the first element that ends a line once
+			    * out holds stop bytes: cut is where its tag starts */
+	int want_apart;    /* look for the following: */
+	int apart;         /* markup html_to_text() reads otherwise, or words in <head> */
+	int doubt;         /* markup libxml2 may read otherwise than the skim */
+};
+
+static int names(const char *name, size_t nl, const char *what)
+{
+	return nl == strlen(what) && !xmlStrncasecmp(BAD_CAST name, BAD_CAST what, (int)nl);
+}
+
+/* The skim of html[0..len) (see html_skim) into sk->out. */
+static int skim(const char *html, size_t len, struct skim *sk)
+{
+	const char *p = html, *end = html + len;
+	int head = 0, seen = 0, over = 0;  /* in <head>; past the start; past </body> */
+	while (p < end) {
+		const char *q = p;
+		int text = 0;
+		for (; q < end && *q != '<' && *q != '&'; q++)
+			text |= (unsigned char)*q > ' ';
+		if (q > p && sbuf_append(sk->out, p, (size_t)(q - p)) < 0)
+			return -1;
+		text |= q < end && *q == '&';
+		sk->apart |= head && text;
+		sk->doubt |= over && text;
+		int before = seen || text;  /* anything but blanks before this markup */
+		seen |= q < end || text;
+		if (q == end)
+			break;
+		const char *name;
+		size_t nl, k;
+		int rc = 0;
+		if (*q == '&') {
+			k = entity_skim(q, end, sk->out, &rc);
+		} else if ((k = markup_len(q, end, &name, &nl, &sk->doubt)) != 0 && name) {
+			int sep = separates(name, nl), close = q[1] == '/';
+			if (sep && sk->out->len >= sk->stop) {
+				sk->cut = (size_t)(q - html);
+				return 0;
+			}
+			if (sep)
+				rc = sbuf_putc(sk->out, '\n');
+			if (names(name, nl, "head"))
+				head = !close;
+			else if (names(name, nl, "body") || names(name, nl, "html"))
+				over = close, head = 0;
+			else
+				sk->doubt |= over;
+			if (!close) {
+				sk->apart |= sk->want_apart && !sk->apart && tag_sets_apart(q, k, name, nl);
+				sk->doubt |= in_list(name, nl, raw_tags);
+			}
+			/* libxml2 reads what a <script> or <style> start tag opens
+			 * as raw text up to "</script" or "</style", without markup */
+			int raw = !close && (names(name, nl, "script") || names(name, nl, "style"));
+			if (raw && q[k - 2] != '/') {
+				const char *r = q + k;
+				/* libxml2 reads a tag there before it reads raw text */
+				sk->doubt |= r + 1 < end && r[0] == '<' &&
+					(r[1] == '/' || r[1] == '_' || r[1] == ':' || ascii_letter(r[1]));
+				while ((r = memchr(r, '<', (size_t)(end - r))) != NULL &&
+				       !((size_t)(end - r) >= 2 + nl && r[1] == '/' &&
+					 !xmlStrncasecmp(BAD_CAST r + 2, BAD_CAST name, (int)nl)))
+					r++;
+				if (r)
+					k = (size_t)(r - q);
+				else  /* unterminated: libxml2 may read on as text */
+					sk->doubt = 1;
+			}
+		} else if (k != 0) {  /* a comment, a DOCTYPE: only at the start */
+			sk->doubt |= over || (q[1] == '!' && q[2] != '-' && before);
+		}
+		if (rc < 0)
+			return -1;
+		if (k == 0) {  /* '<' or '&' as text */
+			if (sbuf_putc(sk->out, *q) < 0)
+				return -1;
+			sk->doubt |= *q == '<';
+			k = 1;
+		}
+		p = q + k;
+	}
+	return 0;
+}
+
+int html_skim(const char *html, size_t len, sbuf *out)
+{
+	struct skim sk = {out, (size_t)-1, len, 0, 0, 0};
+	return skim(html, len, &sk) < 0 ? -1 : sk.doubt;
+}
+
+size_t html_skim_cut(const char *html, size_t len, size_t off, sbuf *prefix, int *plain)
+{
+	struct skim sk = {prefix, off, len, 1, 0, 0};
+	size_t len0 = prefix->len;
+	if (skim(html, len, &sk) < 0) {
+		if (prefix->s)
+			prefix->s[prefix->len = len0] = '\0';
+		*plain = 0;
+		return len;
+	}
+	*plain = !sk.apart && !sk.doubt;
+	return sk.cut;
 }
 
 void html_init(void)

@@ -1,7 +1,14 @@
 /*
  * message — read a raw RFC 5322 message with libetpan: its headers (unfolded,
- * RFC 2047 decoded to UTF-8) and the one text part the agent wrote (text/plain,
- * else text/html turned into text), transfer-decoded and converted to UTF-8.
+ * RFC 2047 decoded to UTF-8) and the words a reader is shown, transfer-decoded
+ * and converted to UTF-8: every text part of the body that is neither an
+ * attachment, a named file, a forwarded message nor a multipart/related's
+ * resource, in order (text/html turned into text). A multipart/alternative
+ * gives its text/plain form unless its HTML shows words the plain form lacks
+ * (then the HTML, as most clients show it). When several parts are shown,
+ * each but the last is cut to the agent's own words (quote.c), so history or
+ * a signature in one part does not hide the next. A message that shows no
+ * such part is read as before: its first text/plain part, else text/html.
  *
  * message_parse() never keeps a pointer into the raw buffer after it returns.
  * Everything in a tg_message is owned by it and freed by message_free(). Pure and
@@ -21,9 +28,10 @@ typedef struct tg_header {
 typedef struct tg_message {
 	tg_header *hdr;
 	size_t nhdr;
-	char *text;          /* the agent's part as UTF-8 text, '\n' line ends */
+	char *text;          /* the words shown as UTF-8 text, '\n' line ends */
 	size_t text_len;
-	char *quoted_html;   /* text of HTML quote containers, or NULL */
+	char *quoted_html;   /* text of HTML quote containers and the history
+			      * cut from all but the last part shown, or NULL */
 	size_t quoted_html_len;
 	char *customer;      /* first display name among To and Cc, or NULL */
 	char *from;          /* address of the first From mailbox, or NULL */
@@ -31,7 +39,7 @@ typedef struct tg_message {
 	char **rcpts;        /* every To and Cc address */
 	size_t nrcpt;
 	char *bad_charset;   /* a charset iconv does not know, or NULL */
-	int html;            /* text came from a text/html part */
+	int html;            /* text came from a text/html part, or some of it */
 	int html_limit;      /* the HTML parser stopped early */
 	long repairs;        /* invalid bytes replaced with U+FFFD */
 	unsigned parts;      /* MIME parts seen */

@@ -3,7 +3,12 @@
  * call the daemon makes at end of message (milter.c, judge_and_act). Each
  * ends in a defined outcome: judged with the expected action, or a status
  * other than TG_OK (the daemon passes it unchecked, with a header), never a
- * crash, a hang or unbounded memory.
+ * crash, a hang or unbounded memory. Among them, replies that hide words in
+ * the parts a reader is shown (an HTML form unlike its plain one, a second
+ * inline text part, words after a part's signature or history) and their
+ * courteous counterparts, which must still pass; shown_text checks what is
+ * judged of them, and skim_keeps_every_letter the quick look at HTML that
+ * decides between an alternative's forms (html_skim).
  *
  * Every message is generated here (nothing large is committed). Check forks
  * per case, so each runs in a fresh child: the message is built, the peak
@@ -27,6 +32,7 @@
  */
 #include "config.h"
 #include "testutil.h"
+#include "html.h"
 #include "text.h"
 
 #include <limits.h>
@@ -376,6 +382,150 @@ static void rfc2047_broken(sbuf *m)
 	put(m, "\r\nContent-Type: text/plain\r\n\r\n" CURT);
 }
 
+/* ---- the words a reader is shown -------------------------------------- */
+
+/* A courteous reply (passes on its own), as plain text and as HTML. */
+#define POLITE "Hi Maria,\r\n\r\nThanks for getting in touch, and I'm sorry the export failed. " \
+	"I've re-run it and the file is attached. Let me know if it looks right.\r\n\r\nBest regards,\r\nRaj\r\n"
+#define POLITE_HTML "<p>Hi Maria,</p>\r\n<p>Thanks for getting in touch, and I&rsquo;m sorry the export " \
+	"failed. I&#39;ve re-run it and the file is attached. Let me know if it looks right.</p>\r\n" \
+	"<p>Best regards,<br>Raj</p>\r\n"
+/* Courteous, and no reason or alternative of its own: with the curt words
+ * under it, it is still a bare refusal. */
+#define THANKS "Hi Maria,\r\n\r\nThanks for your patience while I looked into this.\r\n\r\n" \
+	"Best regards,\r\nRaj\r\n"
+#define HISTORY "\r\nOn Mon, 3 Mar 2025 at 10:02, Maria Lopez <maria@example.net> wrote:\r\n" \
+	"> The export is broken again and I need the file today.\r\n"
+#define HISTORY_HTML "<div class=\"gmail_quote\"><div class=\"gmail_attr\">On Mon, 3 Mar 2025 at 10:02, " \
+	"Maria Lopez &lt;maria@example.net&gt; wrote:<br></div><blockquote class=\"gmail_quote\">" \
+	"The export is broken again and I need the file today.</blockquote></div>\r\n"
+#define OUTLOOK_HISTORY "\r\n-----Original Message-----\r\nFrom: Maria Lopez <maria@example.net>\r\n" \
+	"Sent: Monday, March 3, 2025 10:02 AM\r\nTo: Acme Support <support@acme.example>\r\n" \
+	"Subject: export\r\n\r\nThe export is broken again and I need the file today.\r\n"
+#define SIGNATURE "-- \r\nRaj Patel | Acme Support\r\n"
+#define PNG "Content-Type: image/png\r\nContent-Transfer-Encoding: base64\r\n" \
+	"Content-ID: <shot@acme.example>\r\n\r\niVBORw0KGgo=\r\n"
+
+static void part(sbuf *m, const char *b, const char *type, const char *body)
+{
+	ck_assert_int_eq(sbuf_printf(m, "--%s\r\nContent-Type: %s; charset=utf-8\r\n\r\n%s\r\n", b, type, body), 0);
+}
+
+/* multipart/alternative: a plain part, then rich: an HTML part, or the
+ * parts of a multipart/related when rich_ct is one */
+static void alternative(sbuf *m, const char *plain_text, const char *html)
+{
+	put(m, HDR "Content-Type: multipart/alternative; boundary=\"alt\"\r\n\r\n");
+	part(m, "alt", "text/plain", plain_text);
+	part(m, "alt", "text/html", html);
+	put(m, "--alt--\r\n");
+}
+
+/* Issue #6's first evasion: most mail clients show the HTML. */
+static void alt_curt_html(sbuf *m) { alternative(m, POLITE, "<p>Nope. Can&#39;t work that out this time.</p>"); }
+/* The plain text's words, and one sentence more. */
+static void alt_curt_inserted(sbuf *m)
+{
+	alternative(m, POLITE, "<p>Hi Maria,</p>\r\n<p>Please calm down.</p>\r\n<p>Thanks for getting in touch, and "
+		    "I&rsquo;m sorry the export failed. I&#39;ve re-run it and the file is attached. Let me know if "
+		    "it looks right.</p>\r\n<p>Best regards,<br>Raj</p>\r\n");
+}
+/* The courteous words quoted or hidden, the curt ones shown. */
+static void alt_curt_polite_quoted(sbuf *m)
+{
+	alternative(m, POLITE HISTORY, "<blockquote>" POLITE_HTML "</blockquote><p>" CURT "</p>" HISTORY_HTML);
+}
+static void alt_curt_polite_hidden(sbuf *m)
+{
+	alternative(m, POLITE, "<div style=\"display: none\">" POLITE_HTML "</div><p>" CURT "</p>");
+}
+/* The HTML inside a multipart/related (with the image it shows). */
+static void alt_related_curt(sbuf *m)
+{
+	put(m, HDR "Content-Type: multipart/alternative; boundary=\"alt\"\r\n\r\n");
+	part(m, "alt", "text/plain", POLITE);
+	put(m, "--alt\r\nContent-Type: multipart/related; boundary=\"rel\"\r\n\r\n");
+	part(m, "rel", "text/html", "<p>" CURT "</p><img src=\"cid:shot@acme.example\">");
+	put(m, "--rel\r\n" PNG "--rel--\r\n--alt--\r\n");
+}
+/* The start parameter names the root a client shows (RFC 2387). */
+static void related_start_curt(sbuf *m)
+{
+	put(m, HDR "Content-Type: multipart/related; boundary=\"rel\"; start=\"<b@acme.example>\"\r\n\r\n"
+	    "--rel\r\nContent-Type: text/html\r\nContent-ID: <a@acme.example>\r\n\r\n" POLITE_HTML "\r\n"
+	    "--rel\r\nContent-Type: text/html\r\nContent-ID: <b@acme.example>\r\n\r\n<p>" CURT "</p>\r\n--rel--\r\n");
+}
+/* The same reply in both forms: the HTML signature has a link the plain
+ * one lacks, the HTML a hidden preheader: the plain form is judged. */
+static void alt_same_words(sbuf *m)
+{
+	alternative(m, POLITE SIGNATURE HISTORY,
+		    "<div style=\"display:none;max-height:0\">Your export is attached</div>\r\n" POLITE_HTML
+		    "<table class=\"sig\"><tr><td><b>Raj Patel</b><br>Acme Support<br>"
+		    "<a href=\"https://acme.example/help\">Help centre</a></td></tr></table>\r\n" HISTORY_HTML);
+}
+
+/* multipart/mixed of the given parts (type, body), then a PDF attachment */
+static void mixed(sbuf *m, const char *const *parts, size_t n)
+{
+	put(m, HDR "Content-Type: multipart/mixed; boundary=\"mix\"\r\n\r\n");
+	for (size_t i = 0; i + 1 < n; i += 2)
+		ck_assert_int_eq(sbuf_printf(m, "--mix\r\n%s\r\n\r\n%s\r\n", parts[i], parts[i + 1]), 0);
+	put(m, "--mix\r\nContent-Type: application/pdf; name=\"a.pdf\"\r\nContent-Disposition: attachment; "
+	    "filename=\"a.pdf\"\r\nContent-Transfer-Encoding: base64\r\n\r\nJVBERi0=\r\n--mix--\r\n");
+}
+#define TEXT "Content-Type: text/plain; charset=utf-8"
+
+/* Issue #6's second evasion: a second inline text part, shown after the first. */
+static void mixed_curt_second(sbuf *m) { mixed(m, (const char *[]){TEXT, THANKS, TEXT, CURT}, 4); }
+/* ... after the first part's signature or quoted history, which end with the part */
+static void mixed_curt_after_signature(sbuf *m) { mixed(m, (const char *[]){TEXT, THANKS SIGNATURE, TEXT, CURT}, 4); }
+static void mixed_curt_after_history(sbuf *m) { mixed(m, (const char *[]){TEXT, THANKS OUTLOOK_HISTORY, TEXT, CURT}, 4); }
+/* Apple Mail: text, the image inline, the rest of the text. */
+static void mixed_inline_image(sbuf *m)
+{
+	mixed(m, (const char *[]){TEXT, "Hi Maria,\r\n\r\nThanks for the screenshot. Here is what the export shows now:",
+		  PNG "Content-Disposition: inline; filename=\"shot.png\"", "",
+		  TEXT, "I'm sorry it took two tries. Let me know if anything still looks wrong.\r\n\r\n"
+		  "Best regards,\r\nRaj\r\n" HISTORY}, 6);
+}
+/* A text file sent inline, a forwarded message: not the agent's words. */
+static void mixed_named_text(sbuf *m)
+{
+	mixed(m, (const char *[]){TEXT, THANKS, TEXT "; name=\"export.log\"\r\nContent-Disposition: inline", CURT}, 4);
+}
+static void mixed_forwarded(sbuf *m)
+{
+	mixed(m, (const char *[]){TEXT, THANKS, "Content-Type: message/rfc822",
+		  "From: ops@acme.example\r\nSubject: export\r\nContent-Type: text/plain\r\n\r\n" CURT}, 4);
+}
+
+/* 150 alternatives whose HTML differs from their plain text: a parse, a
+ * comparison and a cut per part. */
+static void alternatives_150(sbuf *m)
+{
+	put(m, HDR "Content-Type: multipart/mixed; boundary=\"mix\"\r\n\r\n");
+	for (unsigned i = 0; i < 150; i++)
+		ck_assert_int_eq(sbuf_printf(m, "--mix\r\nContent-Type: multipart/alternative; boundary=\"a%u\"\r\n\r\n"
+			"--a%u\r\nContent-Type: text/plain\r\n\r\nThanks, %u.\r\n-- \r\nRaj\r\n"
+			"--a%u\r\nContent-Type: text/html\r\n\r\n<p>No. %u</p>\r\n--a%u--\r\n", i, i, i, i, i, i), 0);
+	put(m, "--mix--\r\n");
+}
+
+/* A 3 MB plain form of distinct words and a 1.9 MB HTML form of others:
+ * the word pairs kept are capped, the HTML is parsed and judged. */
+static void alternative_huge(sbuf *m)
+{
+	put(m, HDR "Content-Type: multipart/alternative; boundary=\"alt\"\r\n\r\n"
+	    "--alt\r\nContent-Type: text/plain\r\n\r\n" CURT);
+	for (unsigned i = 0; m->len < 3 * MB; i++)
+		ck_assert_int_eq(sbuf_printf(m, "w%x v%x\r\n", i, i * 7), 0);
+	put(m, "\r\n--alt\r\nContent-Type: text/html\r\n\r\n<p>" CURT "</p><p>");
+	for (size_t start = m->len, i = 0; m->len - start < 19 * MB / 10; i++)
+		ck_assert_int_eq(sbuf_printf(m, "h%zx ", i), 0);
+	put(m, "</p>\r\n--alt--\r\n");
+}
+
 /* ---- the table -------------------------------------------------------- */
 
 enum { ANY = -1 };
@@ -431,6 +581,21 @@ static const struct hostile_case {
 	{"450,000 HTML elements", tags_dense, TG_DECODED_TOO_BIG, ANY, 0, 10},
 	{"200,000 attributes on one tag", attrs_dense, TG_DECODED_TOO_BIG, ANY, 0, 10},
 	{"broken RFC 2047 encoded words", rfc2047_broken, TG_OK, TG_HOLD, 0, 10},
+	{"alternative: courteous plain, curt HTML", alt_curt_html, TG_OK, TG_HOLD, 0, 5},
+	{"alternative: HTML with one sentence more", alt_curt_inserted, TG_OK, TG_HOLD, 0, 5},
+	{"alternative: courteous words quoted in HTML", alt_curt_polite_quoted, TG_OK, TG_HOLD, 0, 5},
+	{"alternative: courteous words hidden in HTML", alt_curt_polite_hidden, TG_OK, TG_HOLD, 0, 5},
+	{"alternative: curt HTML in multipart/related", alt_related_curt, TG_OK, TG_HOLD, 0, 5},
+	{"related: start names the curt root", related_start_curt, TG_OK, TG_HOLD, 0, 5},
+	{"alternative: same reply, HTML link, preheader", alt_same_words, TG_OK, TG_PASS, 0, 5},
+	{"mixed: curt second inline text part", mixed_curt_second, TG_OK, TG_HOLD, 0, 5},
+	{"mixed: curt part after a signature", mixed_curt_after_signature, TG_OK, TG_HOLD, 0, 5},
+	{"mixed: curt part after quoted history", mixed_curt_after_history, TG_OK, TG_HOLD, 0, 5},
+	{"mixed: text, inline image, text", mixed_inline_image, TG_OK, TG_PASS, 0, 5},
+	{"mixed: curt words in a named text file", mixed_named_text, TG_OK, TG_PASS, 0, 5},
+	{"mixed: curt words in a forwarded message", mixed_forwarded, TG_OK, TG_PASS, 0, 5},
+	{"150 alternatives, HTML differing", alternatives_150, TG_OK, ANY, 0, 10},
+	{"alternative: 3 MB plain, 1.9 MB other HTML", alternative_huge, TG_OK, ANY, 0, 30},
 };
 
 /* ---- measuring -------------------------------------------------------- */
@@ -601,6 +766,167 @@ START_TEST(hostile_details)
 }
 END_TEST
 
+/* What is judged of the parts shown: words the text must and must not
+ * hold, whether it came from HTML, and the customer's quoted words (NULL:
+ * none). */
+static const struct shown_case {
+	void (*gen)(sbuf *m);
+	int html;
+	const char *has[3], *lacks;
+	const char *quoted;
+} shown_cases[] = {
+	/* the curt HTML judged, not the plain text */
+	{alt_curt_html, 1, {"Nope. Can't work that out this time."}, "Thanks for getting in touch", NULL},
+	/* the same reply in both forms: the plain text as it was, and only it */
+	{alt_same_words, 0, {"Hi Maria,\n\nThanks for getting in touch, and I'm sorry",
+			     "Raj\n-- \nRaj Patel | Acme Support\n", "\n> The export is broken again"}, "Help centre", NULL},
+	/* both parts, the first one's history kept as the customer's words,
+	 * not as the end of the reply */
+	{mixed_curt_after_history, 0, {"Thanks for your patience", "Nope. Can't work that out this time."},
+	 "Original Message", "The export is broken again"},
+	/* a named text part is a file, not words */
+	{mixed_named_text, 0, {"Thanks for your patience"}, "Nope", NULL},
+	/* multipart/related: the root the start parameter names, alone */
+	{related_start_curt, 1, {"Nope. Can't work that out this time."}, "Hi Maria", NULL},
+};
+
+START_TEST(shown_text)
+{
+	const struct shown_case *c = &shown_cases[_i];
+	tg_policy *p = tu_policy();
+	tg_judgement j;
+	sbuf m = SBUF_INIT;
+	c->gen(&m);
+	tu_judge(p, m.s, &j);
+	ck_assert_int_eq(j.status, TG_OK);
+	ck_assert_int_eq(j.mail.html, c->html);
+	for (int i = 0; i < 3 && c->has[i]; i++)
+		ck_assert_msg(strstr(j.mail.text, c->has[i]), "case %d: no \"%s\" in \"%s\"", _i, c->has[i], j.mail.text);
+	ck_assert_msg(!strstr(j.mail.text, c->lacks), "case %d: \"%s\" in \"%s\"", _i, c->lacks, j.mail.text);
+	if (c->quoted)
+		ck_assert_msg(j.mail.quoted_html && strstr(j.mail.quoted_html, c->quoted),
+			      "case %d: no \"%s\" in the quoted words", _i, c->quoted);
+	else
+		ck_assert_ptr_null(j.mail.quoted_html);
+	judge_free(&j);
+	sbuf_free(&m);
+	policy_unref(p);
+}
+END_TEST
+
+/* html_skim() keeps every letter html_to_text() shows, in order, however
+ * the markup tries to hide one, or says the markup is too odd to tell (1);
+ * a cut html_skim_cut() picks leaves the text before it as it was. The
+ * alternative's quick look rests on both. */
+static const struct skim_case {
+	const char *html;
+	int odd;
+} skim_cases[] = {
+	{"<p>Hi Maria,</p><p>Thanks &amp; regards&nbsp;&rsquo;&#8217;&#x2019;</p>", 0},
+	{"<!-- a > b -->Nope<!-- c", 1},
+	{"<!--->Nope-->x<!---->y", 0},
+	{"<!-- \x01 -->Nope", 1},
+	{"<style>p{}</style>Nope<style/>Can't<script>x</script >work", 0},
+	{"<STYLE>p{}</STYLE>Nope</style>", 0},
+	{"x<script></p>Nope</script>", 1},       /* libxml2 reads the end tag first */
+	{"<style><body>Nope</style>", 1},        /* <body> closes <style> */
+	{"<b><style></td>Nope", 1},              /* never closed */
+	{"</ Nope>that <3 < out", 1},
+	{"<? pi ?><!x><![CDATA[ this ]]> time", 1},
+	{"<p title=\"a>Nope\">Can't</p>", 1},  /* a quote open at the first '>' */
+	{"<p title=\"a>Nope\"'>Can't</p>", 1},
+	{"<p>unterminated <b tag Nope", 1},
+	{"Nope<!DOCTYPE html></pre>", 1},
+	{"<p>ok</p></body></html></a>Nope", 1},
+	{"<title>Re</title><textarea>Nope</textarea>", 1},
+	{"N<b></b>o<i>p</i>e &#78;&#111;pe &#x4e;ope &#78ope &eacute;t&eacute; caf&eacute; &bogus; &amp", 0},
+	{"<table><tr><td>Nope</td><td>Can't</td></tr></table><ul><li>work</li></ul>that<br>out", 0},
+	{"<html><head><meta charset=utf-8></head><body><div hidden>a</div><div style=\"display:none\">b</div>Nope</body></html>", 0},
+	{"<blockquote>quoted</blockquote><div class=\"gmail_quote\">q</div><div class=\"gmail_signature\">sig</div>after", 0},
+	{"\xef\xbf\xbd<p>caf\xc3\xa9 na\xc3\xafve \xe2\x80\x94 \xe2\x82\xac" "600 \xc3\xa9t\xc3\xa9</p>", 0},
+};
+
+/* Is every ASCII letter and digit of a, in order, in b? */
+static int letters_in(const char *a, size_t an, const char *b, size_t bn)
+{
+	size_t j = 0;
+	for (size_t i = 0; i < an; i++) {
+		if (!text_is_word_byte((unsigned char)a[i]) || (unsigned char)a[i] >= 0x80 || a[i] == '_')
+			continue;
+		while (j < bn && b[j] != a[i])
+			j++;
+		if (j++ >= bn)
+			return 0;
+	}
+	return 1;
+}
+
+/* Check both properties on h; returns html_skim()'s answer. */
+static int skim_check(const char *h, size_t n, unsigned pick)
+{
+	sbuf text = SBUF_INIT, skim = SBUF_INIT, pre = SBUF_INIT, cut_text = SBUF_INIT;
+	ck_assert_int_ne(html_to_text(h, n, 0, &text, NULL), HTML_ERROR);
+	int odd = html_skim(h, n, &skim);
+	ck_assert_int_ge(odd, 0);
+	if (!odd) {
+		ck_assert_msg(letters_in(text.s ? text.s : "", text.len, skim.s ? skim.s : "", skim.len),
+			      "html_to_text shows \"%s\", the skim \"%s\" (of \"%.*s\")", text.s, skim.s, (int)n, h);
+		int plain;
+		size_t cut = html_skim_cut(h, n, skim.len ? pick % (skim.len + 1) : 0, &pre, &plain);
+		ck_assert_uint_le(cut, n);
+		ck_assert_int_ne(html_to_text(h, cut, 0, &cut_text, NULL), HTML_ERROR);
+		/* the text before the cut reads the same: a prefix of the whole */
+		ck_assert_msg(letters_in(cut_text.s ? cut_text.s : "", cut_text.len, text.s ? text.s : "", text.len),
+			      "cut at %zu of \"%.*s\": \"%s\" is not how \"%s\" starts", cut, (int)n, h, cut_text.s, text.s);
+	}
+	sbuf_free(&text);
+	sbuf_free(&skim);
+	sbuf_free(&pre);
+	sbuf_free(&cut_text);
+	return odd;
+}
+
+START_TEST(skim_keeps_every_letter)
+{
+	const struct skim_case *c = &skim_cases[_i];
+	ck_assert_msg(skim_check(c->html, strlen(c->html), 7) == c->odd, "\"%s\": odd is not %d", c->html, c->odd);
+}
+END_TEST
+
+/* The same on 10,000 documents made of pieces mail and tricks are made of. */
+START_TEST(skim_keeps_every_letter_random)
+{
+	static const char *const piece[] = { "<p>", "</p>", "<div>", "</div>", "<b>", "</b>", "<br>", "<i>",
+		"</i>", "<span>", "</span>", "<!-- x -->", "<!-- a > b -->", "<!--", "-->", "<style>p{x}</style>",
+		"<style>", "</style>", "<script>y</script>", "<script>", "</script>", "<style/>", "<head>", "</head>",
+		"<body>", "</body>", "</html>", "<title>", "<blockquote>", "</blockquote>",
+		"<div class=\"gmail_quote\">", "<span style=\"display:none\">", "<table>", "</table>", "<tr>", "<td>",
+		"</td>", "<ul>", "<li>", "</ul>", "<pre>", "</pre>", "<center>", "<font color=red>", "</font>",
+		"<o:p>", "</o:p>", "<a href=\"x\">", "<a href=\"x>y\">", "</a>", "<img alt='w>'>", "<select><option>",
+		"</select>", "<object>", "</object>", "<math>", "<svg><text>t</text></svg>", "<frameset>", "<dd>",
+		"<caption>", "<textarea>", "<iframe>", "<!DOCTYPE html>", "<![CDATA[", "]]>", "<?x?>", "</ x>", "<3",
+		"&amp;", "&nbsp;", "&#78;", "&#x4f;", "&#78ope", "&eacute;", "&bogus;", "&copy", "&", "<", ">", "\"",
+		"'", "=", " ", "\n", "\x01", "Nope", "Maria", "ok", "x" };
+	unsigned long r = 12345;
+	unsigned plain = 0;
+	for (int doc = 0; doc < 10000; doc++) {
+		sbuf h = SBUF_INIT;
+		r = r * 6364136223846793005ul + 1442695040888963407ul;
+		for (unsigned i = 0, n = 1 + (unsigned)(r >> 33) % 30; i < n; i++) {
+			r = r * 6364136223846793005ul + 1442695040888963407ul;
+			/* half the documents without the oddest pieces */
+			size_t np = sizeof piece / sizeof piece[0], k = (size_t)(r >> 33) % np;
+			if (doc % 2 && k >= 65 && k < np - 4)
+				k %= 65;
+			put(&h, piece[k]);
+		}
+		plain += skim_check(h.s, h.len, (unsigned)(r >> 40)) == 0;
+		sbuf_free(&h);
+	}
+	ck_assert_uint_ge(plain, 1500);  /* the properties were checked, not skipped */
+}
+END_TEST
+
 int main(void)
 {
 	judge_init();
@@ -609,6 +935,9 @@ int main(void)
 	TCase *tc = tcase_create("hostile");
 	tcase_add_loop_test(tc, hostile, 0, (int)(sizeof cases / sizeof cases[0]));
 	tcase_add_test(tc, hostile_details);
+	tcase_add_loop_test(tc, shown_text, 0, (int)(sizeof shown_cases / sizeof shown_cases[0]));
+	tcase_add_loop_test(tc, skim_keeps_every_letter, 0, (int)(sizeof skim_cases / sizeof skim_cases[0]));
+	tcase_add_test(tc, skim_keeps_every_letter_random);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
