@@ -7,7 +7,8 @@ cd "$(dirname "$0")/.."
 PKGS="build-essential autoconf automake autoconf-archive pkg-config check valgrind
       libmilter-dev libetpan-dev libxml2-dev libhyperscan-dev libpcre2-dev libconfig-dev
       libesmtp-dev libsystemd-dev groff-base man-db postfix swaks miltertest python3
-      clang libclang-rt-14-dev"
+      clang libclang-rt-14-dev libjson-c-dev chromium python3-websocket
+      debhelper lintian rpm fakeroot dpkg-dev"
 
 deps() {
 	if [ "$(id -u)" -eq 0 ]; then

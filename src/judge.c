@@ -120,3 +120,18 @@ void judge_free(tg_judgement *j)
 	policy_unref(j->policy);
 	memset(j, 0, sizeof *j);
 }
+
+int judge_excerpt(const tg_judgement *j, const tg_finding *f, size_t max, sbuf *out)
+{
+	const char *ex = j->reply.agent ? j->reply.agent + f->ex_off : "";
+	size_t n = j->reply.agent ? f->ex_len : 0, cut = n;
+	if (max && n > max) {
+		cut = max;
+		while (cut > 0 && ((unsigned char)ex[cut] & 0xc0) == 0x80)
+			cut--;  /* not inside a UTF-8 sequence */
+	}
+	for (size_t i = 0; i < cut; i++)
+		if (sbuf_putc(out, ex[i] == '\n' || ex[i] == '\t' || ex[i] == '\r' ? ' ' : ex[i]) < 0)
+			return -1;
+	return cut < n ? sbuf_puts(out, "...") : 0;
+}

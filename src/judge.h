@@ -43,6 +43,11 @@ int judge_message(tg_policy *p, tg_scratch *scratch, const char *raw, size_t len
 		  const tg_envelope *env, tg_judgement *j);
 void judge_free(tg_judgement *j);
 
+/* Append finding f's excerpt (the agent's words it points at) to out on one
+ * line: newlines and tabs as spaces, cut at a character boundary to at most
+ * max bytes (0: no cap) with "..." when cut. Returns what sbuf returns. */
+int judge_excerpt(const tg_judgement *j, const tg_finding *f, size_t max, sbuf *out);
+
 /* One-time process set-up (libxml2, libetpan); call before threads start. */
 void judge_init(void);
 

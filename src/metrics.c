@@ -30,6 +30,19 @@ int metrics_write(const char *path, const tg_counts *c, const tg_notify_stats *n
 	for (int a = 1; a < TG_NACTIONS; a++)
 		sbuf_printf(&o, "tonegate_monitored_total{would=\"%s\"} %lu\n", policy_action_name((tg_action)a),
 			    c->monitored[a]);
+	family(&o, "tonegate_judge_seconds", "histogram", "Time spent judging a message (parse, decode, check).");
+	static const double le[] = {TG_JUDGE_BOUNDS_MS};
+	_Static_assert(sizeof le / sizeof le[0] == TG_JUDGE_BUCKETS - 1, "one bound per bucket but +Inf");
+	unsigned long cum = 0;
+	for (int b = 0; b < TG_JUDGE_BUCKETS; b++) {
+		cum += c->judge_hist[b];
+		if (b < TG_JUDGE_BUCKETS - 1)
+			sbuf_printf(&o, "tonegate_judge_seconds_bucket{le=\"%g\"} %lu\n", le[b] / 1000, cum);
+		else
+			sbuf_printf(&o, "tonegate_judge_seconds_bucket{le=\"+Inf\"} %lu\n", cum);
+	}
+	sbuf_printf(&o, "tonegate_judge_seconds_sum %.6f\n", (double)c->judge_us / 1e6);
+	sbuf_printf(&o, "tonegate_judge_seconds_count %lu\n", c->judge_n);
 	family(&o, "tonegate_unchecked_total", "counter", "Messages in scope that were not judged.");
 	sbuf_printf(&o, "tonegate_unchecked_total %lu\n", c->unchecked);
 	family(&o, "tonegate_out_of_scope_total", "counter", "Messages out of the policy's scope.");

@@ -101,6 +101,19 @@ static void count(unsigned long *c)
 	__atomic_add_fetch(c, 1, __ATOMIC_RELAXED);
 }
 
+/* One judging time into the histogram (not per-bucket cumulative: the
+ * metrics file adds them up). */
+static void count_time(double ms)
+{
+	static const double le[] = {TG_JUDGE_BOUNDS_MS};
+	size_t b = 0;
+	while (b < sizeof le / sizeof le[0] && ms > le[b])
+		b++;
+	count(&counts.judge_hist[b]);
+	__atomic_add_fetch(&counts.judge_us, (unsigned long)(ms * 1000), __ATOMIC_RELAXED);
+	count(&counts.judge_n);
+}
+
 void milter_counts(tg_counts *out)
 {
 	unsigned long *dst = (unsigned long *)out, *src = (unsigned long *)&counts;
@@ -520,7 +533,7 @@ static void vlog(const struct msg *m, const char *qid, const tg_judgement *j, in
 		return;
 	const char *msgid = j ? message_header(&j->mail, "Message-ID") : m->msgid;
 	tg_vlog_msg r = {time(NULL), qid, msgid, m->sender, (const char *const *)m->rcpts, m->nrcpt,
-			 j, action, ms};
+			 j, action, ms, m->snap->cfg->verdict_log_excerpt};
 	sbuf line = SBUF_INIT;
 	verdictlog_format_msg(&line, &r);
 	if (verdictlog_append(&line) < 0) {
@@ -576,6 +589,7 @@ static sfsistat judge_and_act(SMFICTX *ctx, struct conn *c, struct msg *m)
 		return on_error(ctx, cfg, "out of memory while judging");
 	}
 	double ms = ms_since(&t0);
+	count_time(ms);
 	const char *msgid = message_header(&j.mail, "Message-ID");
 	sfsistat rc = SMFIS_CONTINUE;
 	sbuf line = SBUF_INIT, hdr = SBUF_INIT;

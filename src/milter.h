@@ -38,11 +38,17 @@ void snapshot_install(tg_snapshot *s);
 tg_snapshot *snapshot_get(void);
 void snapshot_unref(tg_snapshot *s);
 
+/* The judging-time histogram: upper bounds in milliseconds; one more
+ * bucket takes the rest (+Inf). */
+#define TG_JUDGE_BOUNDS_MS 0.5, 1, 2, 5, 10, 20, 50, 100, 200, 500, 1000
+enum { TG_JUDGE_BUCKETS = 12 };
+
 typedef struct tg_counts {
 	unsigned long action[TG_NACTIONS], unchecked, out_of_scope, errors;
 	unsigned long findings[R_NRULES];
 	unsigned long rewrite_applied, rewrite_fallback;
 	unsigned long monitored[TG_NACTIONS];  /* delivered in monitor mode, by what would be done */
+	unsigned long judge_hist[TG_JUDGE_BUCKETS], judge_us, judge_n;  /* time spent judging */
 } tg_counts;
 void milter_counts(tg_counts *out);
 

@@ -45,6 +45,7 @@ static const struct key {
 	{"header_finding", K_STR, O(header_finding), "X-Tonegate-Finding", 0, 0, NULL},
 	{"status_interval", K_UINT, O(status_interval), "10", 1, 3600, NULL},
 	{"verdict_log", K_STR, O(verdict_log), "", 0, 0, NULL},
+	{"verdict_log_excerpt", K_UINT, O(verdict_log_excerpt), "160", 0, 4096, NULL},
 	{"metrics_file", K_STR, O(metrics_file), "/run/tonegate/tonegate.prom", 0, 0, NULL},
 	{"metrics_interval", K_UINT, O(metrics_interval), "15", 1, 3600, NULL},
 	{"notice_server", K_STR, O(notice_server), "127.0.0.1:25", 0, 0, NULL},

@@ -21,6 +21,7 @@ typedef struct tg_settings {
 	char *socket;           /* libmilter socket spec: unix:/path or inet:port@host */
 	char *user, *group;     /* to drop to after the socket is open; "" = none */
 	char *verdict_log;      /* the verdict log (JSON lines); "" = none */
+	unsigned verdict_log_excerpt; /* bytes of each finding's excerpt logged; 0 = none */
 	char *socket_owner;     /* owner of a unix socket; "" = user, else leave it */
 	char *socket_group;     /* group of a unix socket; "" = leave it */
 	unsigned socket_mode;   /* permissions of a unix socket */

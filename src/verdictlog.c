@@ -67,10 +67,19 @@ int verdictlog_format_msg(sbuf *o, const tg_vlog_msg *m)
 		sbuf_printf(o, ",\"score\":%d,\"rules\":[", v->score);
 	else
 		sbuf_puts(o, ",\"score\":null,\"rules\":[");
-	for (size_t i = 0; v && i < v->nf; i++)
-		sbuf_printf(o, "%s{\"rule\":\"%s\",\"weight\":%d,\"monitor\":%s}", i ? "," : "",
+	for (size_t i = 0; v && i < v->nf; i++) {
+		sbuf_printf(o, "%s{\"rule\":\"%s\",\"weight\":%d,\"monitor\":%s", i ? "," : "",
 			    policy_rule_name(v->f[i].rule), v->f[i].weight,
 			    v->ruleset->rule[v->f[i].rule].monitor || v->ruleset->monitor ? "true" : "false");
+		if (m->excerpt && v->f[i].ex_len) {
+			sbuf ex = SBUF_INIT;
+			judge_excerpt(j, &v->f[i], m->excerpt, &ex);
+			sbuf_puts(o, ",\"excerpt\":");
+			sbuf_json(o, ex.s ? ex.s : "", ex.len);
+			sbuf_free(&ex);
+		}
+		sbuf_puts(o, "}");
+	}
 	sbuf_puts(o, "]");
 	str(o, "policy", j && j->policy ? j->policy->version : NULL);
 	return sbuf_printf(o, ",\"ms\":%.3f}\n", m->ms);

@@ -30,6 +30,7 @@ typedef struct tg_vlog_msg {
 	const tg_judgement *j;        /* the judgement; status and verdict as judged */
 	int action;                   /* tg_action taken; -1 = passed unchecked */
 	double ms;                    /* time spent judging */
+	unsigned excerpt;             /* bytes of each finding's excerpt; 0 = none */
 } tg_vlog_msg;
 
 /* A judged (or unchecked) message. */

@@ -139,6 +139,26 @@ START_TEST(version_is_the_content_hash)
 }
 END_TEST
 
+START_TEST(excerpt_cut)
+{
+	char agent[] = "Hi \xc3\x9cna,\nno.";  /* "Hi Üna,\nno." */
+	tg_judgement j = {0};
+	j.reply.agent = agent;
+	tg_finding f = {0};
+	f.ex_off = 0;
+	f.ex_len = (uint32_t)strlen(agent);
+	static const struct { size_t max; const char *want; } t[] = {
+		{0, "Hi \xc3\x9cna, no."}, {4, "Hi ..."}, {5, "Hi \xc3\x9c..."}, {100, "Hi \xc3\x9cna, no."},
+	};
+	for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
+		sbuf o = SBUF_INIT;
+		ck_assert_int_ge(judge_excerpt(&j, &f, t[i].max, &o), 0);
+		ck_assert_str_eq(o.s, t[i].want);
+		sbuf_free(&o);
+	}
+}
+END_TEST
+
 START_TEST(verdict_line)
 {
 	tg_policy *p = load("mode = \"monitor\";\n" RULES);
@@ -146,10 +166,11 @@ START_TEST(verdict_line)
 	judge_with(p, &j);
 	char score[32], curt[80];
 	snprintf(score, sizeof score, "\"score\":%d,", j.verdict.score);
-	snprintf(curt, sizeof curt, "{\"rule\":\"curt\",\"weight\":%d,\"monitor\":true}", p->set[0].rule[R_CURT].weight);
+	snprintf(curt, sizeof curt, "{\"rule\":\"curt\",\"weight\":%d,\"monitor\":true,\"excerpt\":\"Nope.\"}",
+		 p->set[0].rule[R_CURT].weight);
 	const char *rcpts[] = {"maria@example.net", "ops@EXAMPLE.net", "x@other.org"};
 	tg_vlog_msg m = {1795000000, "4F2A1A76132", "<q\"uote@acme.example>", "jamey@acme.example", rcpts, 3,
-			 &j, (int)j.verdict.enforced, 0.5};
+			 &j, (int)j.verdict.enforced, 0.5, 160};
 	sbuf o = SBUF_INIT;
 	verdictlog_format_msg(&o, &m);
 	ck_assert_ptr_nonnull(o.s);
@@ -167,8 +188,18 @@ START_TEST(verdict_line)
 	ck_assert_msg(strstr(o.s, pv) != NULL, "no %s in %s", pv, o.s);
 	sbuf_free(&o);
 
+	/* The excerpt is capped at a character boundary; 0 logs none. */
+	m.excerpt = 3;
+	verdictlog_format_msg(&o, &m);
+	ck_assert_msg(strstr(o.s, "\"excerpt\":\"Nop...\"}") != NULL, "cap 3: %s", o.s);
+	sbuf_free(&o);
+	m.excerpt = 0;
+	verdictlog_format_msg(&o, &m);
+	ck_assert_msg(strstr(o.s, "\"excerpt\"") == NULL, "cap 0: %s", o.s);
+	sbuf_free(&o);
+
 	/* Unchecked: no verdict, null score and would. */
-	tg_vlog_msg u = {1795000000, "Q", NULL, "a@b", rcpts, 1, NULL, -1, 0};
+	tg_vlog_msg u = {1795000000, "Q", NULL, "a@b", rcpts, 1, NULL, -1, 0, 0};
 	verdictlog_format_msg(&o, &u);
 	ck_assert_msg(strstr(o.s, "\"message_id\":null") && strstr(o.s, "\"status\":\"too-big\"") &&
 			      strstr(o.s, "\"would\":null") && strstr(o.s, "\"score\":null,\"rules\":[]"),
@@ -228,6 +259,7 @@ int main(void)
 	Suite *s = suite_create("monitor");
 	TCase *t = tcase_create("monitor");
 	tcase_add_loop_test(t, bad_modes_refused_with_file_line, 0, sizeof bad / sizeof bad[0]);
+	tcase_add_test(t, excerpt_cut);
 	tcase_add_test(t, enforce_by_default);
 	tcase_add_test(t, policy_in_monitor_mode);
 	tcase_add_test(t, one_rule_in_monitor_mode);

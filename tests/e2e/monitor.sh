@@ -62,7 +62,7 @@ for b in open(sys.argv[1], "rb").read(): h = ((h ^ b) * 0x100000001b3) % 2**64
 print("%016x" % h)' "$E2E/tg/policy.conf")
 vl_has "mon$T" "r['action'] == 'pass' and r['would'] == 'hold' and r['mode'] == 'monitor' and r['score'] == 14
 	and r['status'] == 'judged' and r['agent'] == 'agent@acme.example' and r['recipient_domains'] == ['example.net']
-	and r['ruleset'] == 'default' and {'rule': 'curt', 'weight': 8, 'monitor': True} in r['rules']
+	and r['ruleset'] == 'default' and {'rule': 'curt', 'weight': 8, 'monitor': True, 'excerpt': 'Nope.'} in r['rules']
 	and r['policy'] == '$pv' and r['ms'] > 0 and r['queue_id'] and r['time'].endswith('Z')" >"$E2E/vl.out" \
 	&& ok "verdict log: action pass, would hold, score, rules with weights, policy version $pv" \
 	|| fail "verdict log entry: $(cat "$E2E/vl.out")"
@@ -78,7 +78,8 @@ wait_for 30 sh -c "grep -l -F 'fe$T' '$E2E'/sink/* >/dev/null 2>&1" \
 wait_for 30 sh -c "[ \$(postqueue -c '$PF' -j | grep -c '\"queue_name\": *\"hold\"') -gt $held0 ]" \
 	&& ok "the other rules enforce: the curt reply is held" || fail "the curt reply was not held"
 vl_has "fe$T" "r['action'] == 'pass' and r['would'] == 'hold' and r['mode'] == 'monitor'
-	and {'rule': 'false-empathy', 'weight': r['rules'][0]['weight'], 'monitor': True} in r['rules']" >"$E2E/vl.out" \
+	and {'rule': 'false-empathy', 'weight': r['rules'][0]['weight'], 'monitor': True,
+	     'excerpt': 'I know how you feel.'} in r['rules']" >"$E2E/vl.out" \
 	&& ok "verdict log: false empathy would hold" || fail "verdict log for the false-empathy reply: $(cat "$E2E/vl.out")"
 vl_has "cu$T" "r['action'] == 'hold' and r['would'] == 'hold' and r['mode'] == 'enforce'" >"$E2E/vl.out" \
 	&& ok "verdict log: the curt reply held in enforce mode" || fail "verdict log for the curt reply: $(cat "$E2E/vl.out")"
@@ -114,5 +115,21 @@ wait_for 20 sh -c "grep -l -F 'nolog$T' '$E2E'/sink/* >/dev/null 2>&1" \
 	&& ok "mail is delivered meanwhile" || fail "mail stopped with an unopenable verdict log"
 wait_for 10 grep -q "nolog$T" "$VL" && ok "verdicts still go to the file opened before" \
 	|| fail "the verdict was lost instead of going to the file opened before"
+
+# 6. The judging-time histogram in the metrics file: one observation per
+# judged message (a log line with time=), cumulative buckets ending at +Inf.
+n=$(grep -c ' time=[0-9.]*ms' "$E2E/tonegate.log")
+sleep 2  # metrics_interval = 1
+python3 - "$E2E/tg/tonegate.prom" "$n" <<'PY' && ok "judging-time histogram: $n messages, cumulative buckets" || fail "judging-time histogram: $(grep judge_seconds "$E2E/tg/tonegate.prom")"
+import re, sys
+text, n = open(sys.argv[1]).read(), int(sys.argv[2])
+b = [(le, int(v)) for le, v in re.findall(r'^tonegate_judge_seconds_bucket\{le="([^"]+)"\} (\d+)$', text, re.M)]
+count = int(re.search(r"^tonegate_judge_seconds_count (\d+)$", text, re.M).group(1))
+total = float(re.search(r"^tonegate_judge_seconds_sum ([0-9.]+)$", text, re.M).group(1))
+vals = [v for _, v in b]
+ok = (len(b) == 12 and b[-1][0] == "+Inf" and vals == sorted(vals) and vals[-1] == count == n
+      and 0 < total < n and "# TYPE tonegate_judge_seconds histogram" in text)
+sys.exit(0 if ok else 1)
+PY
 
 e2e_end
