@@ -8,7 +8,7 @@ PKGS="build-essential autoconf automake autoconf-archive pkg-config check valgri
       libmilter-dev libetpan-dev libxml2-dev libhyperscan-dev libpcre2-dev libconfig-dev
       libesmtp-dev libsystemd-dev groff-base man-db postfix swaks miltertest python3
       clang libclang-rt-14-dev libjson-c-dev chromium python3-websocket
-      debhelper lintian rpm fakeroot dpkg-dev"
+      debhelper lintian rpm fakeroot dpkg-dev systemd"
 
 deps() {
 	if [ "$(id -u)" -eq 0 ]; then
@@ -42,11 +42,12 @@ test)
 	autoreconf -fi
 	build _build/plain
 	make -C _build/plain -j"$(nproc)" check
+	make -C _build/plain check-install  # the .deb built, installed, run behind Postfix, purged
 	make -C _build/plain -j"$(nproc)" check-valgrind  # the unit tests under valgrind
 	make -C _build/plain -j"$(nproc)" distcheck E2E_TESTS=  # the e2e tests ran just above
 	build _build/sanitizers --enable-sanitizers
 	make -C _build/sanitizers -j"$(nproc)" check
-	echo "dev.sh: all tests passed (plain, valgrind, distcheck, ASan+UBSan)"
+	echo "dev.sh: all tests passed (plain, package install, valgrind, distcheck, ASan+UBSan)"
 	;;
 *)
 	echo "usage: contrib/dev.sh demo|test" >&2
