@@ -40,15 +40,9 @@ int sbuf_pad(sbuf *sb, size_t n)
 	return rc;
 }
 
-/* Room for n more bytes without growing and within max (the common case). */
-static inline int has_room(const sbuf *sb, size_t n)
+int sbuf_append_grow(sbuf *sb, const char *p, size_t n)
 {
-	return n < sb->cap && sb->len < sb->cap - n && (sb->max == 0 || sb->len + n <= sb->max);
-}
-
-int sbuf_append(sbuf *sb, const char *p, size_t n)
-{
-	if (!has_room(sb, n) && sbuf_reserve(sb, n) < 0)
+	if (sbuf_reserve(sb, n) < 0)
 		return -1;
 	if (n)
 		memcpy(sb->s + sb->len, p, n);
@@ -60,15 +54,6 @@ int sbuf_append(sbuf *sb, const char *p, size_t n)
 int sbuf_puts(sbuf *sb, const char *s)
 {
 	return sbuf_append(sb, s, strlen(s));
-}
-
-int sbuf_putc(sbuf *sb, char c)
-{
-	if (!has_room(sb, 1) && sbuf_reserve(sb, 1) < 0)
-		return -1;
-	sb->s[sb->len++] = c;
-	sb->s[sb->len] = '\0';
-	return 0;
 }
 
 int sbuf_vprintf(sbuf *sb, const char *fmt, va_list ap)

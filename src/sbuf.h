@@ -14,6 +14,7 @@
 
 #include <stdarg.h>
 #include <stddef.h>
+#include <string.h>
 
 typedef struct sbuf {
 	char *s;      /* NUL-terminated; NULL until the first append */
@@ -24,9 +25,12 @@ typedef struct sbuf {
 
 #define SBUF_INIT {NULL, 0, 0, 0}
 
-int sbuf_append(sbuf *sb, const char *p, size_t n);
+/* Append n bytes (p may be NULL when n is 0); 0, or -1 past max or on
+ * ENOMEM. Inline: the engine appends a few bytes at a time, millions of
+ * times a second, and the call cost more than the copy (BENCHMARKS.md). */
+static inline int sbuf_append(sbuf *sb, const char *p, size_t n);
 int sbuf_puts(sbuf *sb, const char *s);
-int sbuf_putc(sbuf *sb, char c);
+static inline int sbuf_putc(sbuf *sb, char c);
 int sbuf_printf(sbuf *sb, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 int sbuf_vprintf(sbuf *sb, const char *fmt, va_list ap)
@@ -43,5 +47,34 @@ char *sbuf_detach(sbuf *sb, size_t *len);
 void sbuf_free(sbuf *sb);
 /* Append s as a JSON string literal, quotes included. */
 int sbuf_json(sbuf *sb, const char *s, size_t n);
+
+/* The slow paths of the inline functions below: grow, then append. */
+int sbuf_append_grow(sbuf *sb, const char *p, size_t n);
+
+/* Room for n more bytes without growing and within max (the common case). */
+static inline int sbuf_has_room(const sbuf *sb, size_t n)
+{
+	return n < sb->cap && sb->len < sb->cap - n && (sb->max == 0 || sb->len + n <= sb->max);
+}
+
+static inline int sbuf_append(sbuf *sb, const char *p, size_t n)
+{
+	if (!sbuf_has_room(sb, n))
+		return sbuf_append_grow(sb, p, n);
+	if (n)
+		memcpy(sb->s + sb->len, p, n);
+	sb->len += n;
+	sb->s[sb->len] = '\0';
+	return 0;
+}
+
+static inline int sbuf_putc(sbuf *sb, char c)
+{
+	if (!sbuf_has_room(sb, 1))
+		return sbuf_append_grow(sb, &c, 1);
+	sb->s[sb->len++] = c;
+	sb->s[sb->len] = '\0';
+	return 0;
+}
 
 #endif

@@ -3,6 +3,7 @@
 #include "text.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -69,6 +70,19 @@ long text_sanitize(sbuf *out, const char *s, size_t n)
 	long fixes = 0;
 	size_t i = 0, run = 0; /* run: start of the pending valid span */
 	while (i < n) {
+		/* Eight printable ASCII bytes at a time: most text is. A byte is
+		 * flagged when its high bit is set or it is below 0x20. */
+		uint64_t w;
+		while (i + 8 <= n) {
+			memcpy(&w, p + i, 8);
+			uint64_t below = ((w | UINT64_C(0x8080808080808080)) - UINT64_C(0x2020202020202020)) ^
+					 UINT64_C(0x8080808080808080);
+			if (((w | below) & UINT64_C(0x8080808080808080)) != 0)
+				break;
+			i += 8;
+		}
+		if (i >= n)
+			break;
 		unsigned char c = p[i];
 		if (c >= 0x20 && c < 0x80) {
 			i++;

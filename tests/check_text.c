@@ -71,6 +71,32 @@ START_TEST(test_sanitize_appends_and_full)
 }
 END_TEST
 
+/* The eight-bytes-at-a-time scan stops at every byte it must look at, at
+ * any offset: NUL, CR, 0x80 and 0xff are fixed, a control such as 0x1f, a
+ * valid "é" and DEL are kept, at every offset of a 40-byte line. */
+START_TEST(test_sanitize_every_offset)
+{
+	static const char *const bad[] = {"\x00", "\x1f", "\r", "\x80", "\xff", "\xc3\xa9", "\x7f"};
+	static const char *const want[] = {REPL, "\x1f", "\n", REPL, REPL, "\xc3\xa9", "\x7f"};
+	for (size_t b = 0; b < sizeof bad / sizeof bad[0]; b++)
+		for (size_t at = 0; at <= 40; at++) {
+			char in[64];
+			size_t bl = b == 0 ? 1 : strlen(bad[b]);
+			memset(in, 'a', sizeof in);
+			memcpy(in + at, bad[b], bl);
+			sbuf out = SBUF_INIT, ref = SBUF_INIT;
+			ck_assert_int_ge(text_sanitize(&out, in, 40 + bl), 0);
+			sbuf_append(&ref, in, at);
+			sbuf_puts(&ref, want[b]);
+			sbuf_append(&ref, in + at + bl, 40 - at);
+			ck_assert_msg(out.len == ref.len && memcmp(out.s, ref.s, ref.len) == 0,
+				      "byte %zu at %zu: got %zu bytes, want %zu", b, at, out.len, ref.len);
+			sbuf_free(&out);
+			sbuf_free(&ref);
+		}
+}
+END_TEST
+
 /* One line for a header: controls become spaces, cuts keep UTF-8 whole. */
 static const struct { const char *in; size_t max; const char *want; } oneline_cases[] = {
 	{ "Re: x\r\nBcc: evil@x", 100, "Re: x  Bcc: evil@x" },
@@ -255,6 +281,7 @@ static Suite *text_suite(void)
 	TCase *tc = tcase_create("core");
 	tcase_add_loop_test(tc, test_sanitize, 0, NROWS(san_cases));
 	tcase_add_test(tc, test_sanitize_appends_and_full);
+	tcase_add_test(tc, test_sanitize_every_offset);
 	tcase_add_test(tc, test_u8len_decode);
 	tcase_add_loop_test(tc, test_oneline, 0, NROWS(oneline_cases));
 	tcase_add_loop_test(tc, test_normalize, 0, NROWS(norm_cases));
