@@ -71,7 +71,7 @@ has "text decisions" "$tmp/text" "Decisions: $(v total '' decided) holds decided
 has "text time to decision" "$tmp/text" "Time to decision: median $(v total '' decision_median_s), p90 $(v total '' decision_p90_s), max $(v total '' decision_max_s)"
 # The day without mail is listed with zeros.
 grep -qE '^2026-11-22 +0 +0 +0 +0 +0 +0 +0 +0 +-$' "$tmp/text" || fail "text: no empty row for 2026-11-22"
-for r in curt blame follow-up; do
+for r in curt dismissive follow-up; do
 	grep -qE "^$r +$(v rule $r findings) +$(v rule $r monitor) +$(v rule $r in_holds) +$(v rule $r decided) +$(v rule $r released) +$(v rule $r release_rate) +$(v rule $r excerpts)\$" "$tmp/text" \
 		|| fail "text: rule row for $r: $(grep "^$r " "$tmp/text")"
 done
