@@ -148,6 +148,20 @@ int text_normalize(sbuf *out, const char *s, size_t n)
 	size_t start = out->len;
 	int pending_space = 0;
 	for (size_t i = 0; i < n;) {
+		/* A run of printable ASCII that stays as it is (not a space, not
+		 * the backtick that becomes an apostrophe): copied in one go. */
+		size_t j = i;
+		while (j < n && p[j] > ' ' && p[j] < 0x7f && p[j] != '`')
+			j++;
+		if (j > i) {
+			if (pending_space && sbuf_putc(out, ' ') < 0)
+				return -1;
+			pending_space = 0;
+			if (sbuf_append(out, s + i, j - i) < 0)
+				return -1;
+			i = j;
+			continue;
+		}
 		size_t adv;
 		uint32_t c = text_u8decode(p + i, n - i, &adv);
 		if (is_space_cp(c)) {

@@ -154,6 +154,9 @@ static const struct {
 	{ "a \xe2\x80\x8b b", "a b" },
 	{ "   leading and trailing \n\t", "leading and trailing" },
 	{ "don`t", "don't" },
+	{ "``a``b`", "''a''b'" },                  /* backticks inside and around ASCII runs */
+	{ "x\x7fy\x01z ~!", "x\x7fy\x01z ~!" },    /* DEL and controls are not spaces */
+	{ "Hello,\tMaria!\xe2\x80\x99s  ok", "Hello, Maria!'s ok" },
 	{ "caf\xc3\xa9 \xd0\x9f\xd1\x80\xd0\xb8", "caf\xc3\xa9 \xd0\x9f\xd1\x80\xd0\xb8" },
 	{ " \n\t\xc2\xa0 ", "" },
 	{ "", "" },
