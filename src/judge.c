@@ -54,6 +54,62 @@ out:
 	return rc;
 }
 
+/* The word-level parts of a judgement: what judge_words fills in. */
+static void words_clear(tg_judgement *j)
+{
+	memset(&j->split, 0, sizeof j->split);
+	memset(&j->reply, 0, sizeof j->reply);
+	memset(&j->hits, 0, sizeof j->hits);
+	memset(&j->customer_hits, 0, sizeof j->customer_hits);
+	memset(&j->verdict, 0, sizeof j->verdict);
+	j->customer_words = 0;
+}
+
+static void words_free(tg_judgement *j)
+{
+	quote_split_free(&j->split);
+	reply_free(&j->reply);
+	hits_free(&j->hits);
+	hits_free(&j->customer_hits);
+	words_clear(j);
+}
+
+/* Move the word-level parts of from into to (whose own are dropped, not
+ * freed: the caller still holds them). */
+static void words_take(tg_judgement *to, const tg_judgement *from)
+{
+	to->split = from->split;
+	to->reply = from->reply;
+	to->hits = from->hits;
+	to->customer_hits = from->customer_hits;
+	to->customer_words = from->customer_words;
+	to->verdict = from->verdict;
+}
+
+/* The agent's words in text (the shown text of j->mail): split off the
+ * history, sentences, phrase hits, the customer's words, the verdict.
+ * No sentence (reply.nsent == 0): nothing judged, verdict empty. */
+static int judge_words(tg_policy *p, tg_scratch *scratch, const tg_ruleset *rs, const char *text,
+		       size_t len, tg_judgement *j)
+{
+	if (quote_split(text, len, &j->split) < 0)
+		return -1;
+	if (reply_build(&j->reply, j->split.agent.s ? j->split.agent.s : "", j->split.agent.len,
+			p->limits.max_sentences) < 0)
+		return -1;
+	j->reply.signoff = j->split.signoff;
+	if (j->reply.nsent == 0)
+		return 0;
+	j->hits.max = p->max_hits;
+	if (matcher_scan(p->matcher, scratch, j->reply.norm, j->reply.norm_len, &j->hits) < 0)
+		return -1;
+	if (customer_scan(p, scratch, j) < 0)
+		return -1;
+	tg_facts facts = {j->mail.bad_charset, &j->customer_hits, j->customer_words};
+	engine_judge(rs, &j->reply, &j->hits, &facts, &j->verdict);
+	return 0;
+}
+
 int judge_message(tg_policy *p, tg_scratch *scratch, const char *raw, size_t len,
 		  const tg_envelope *env, tg_judgement *j)
 {
@@ -72,20 +128,6 @@ int judge_message(tg_policy *p, tg_scratch *scratch, const char *raw, size_t len
 	j->in_scope = in_scope(p, &j->mail, env);
 	if (!j->in_scope || j->status != TG_OK)
 		return 0;
-	if (quote_split(j->mail.text, j->mail.text_len, &j->split) < 0)
-		return -1;
-	if (reply_build(&j->reply, j->split.agent.s ? j->split.agent.s : "", j->split.agent.len,
-			p->limits.max_sentences) < 0)
-		return -1;
-	j->reply.signoff = j->split.signoff;
-	if (j->reply.nsent == 0) {
-		j->status = TG_NO_TEXT;
-		return 0;
-	}
-	j->hits.max = p->max_hits;
-	if (matcher_scan(p->matcher, scratch, j->reply.norm, j->reply.norm_len, &j->hits) < 0)
-		return -1;
-
 	const tg_ruleset *rs;
 	{
 		const char **names = malloc((j->mail.nhdr + 1) * sizeof *names);
@@ -103,20 +145,38 @@ int judge_message(tg_policy *p, tg_scratch *scratch, const char *raw, size_t len
 		free(names);
 		free(values);
 	}
-	if (customer_scan(p, scratch, j) < 0)
+	if (judge_words(p, scratch, rs, j->mail.text, j->mail.text_len, j) < 0)
 		return -1;
-	tg_facts facts = {j->mail.bad_charset, &j->customer_hits, j->customer_words};
-	engine_judge(rs, &j->reply, &j->hits, &facts, &j->verdict);
+	if (j->mail.alt_text) {
+		/* The plain forms of the alternatives read in their rich form, as a
+		 * plain-text reader sees them: a real failure there (hold or
+		 * reject) stands over a better HTML reading, so a curt plain form
+		 * cannot hide behind a courteous HTML one. Only a failure: help
+		 * desks send a placeholder plain form ("This message is in HTML
+		 * format") that would otherwise be coached as a reply. */
+		tg_judgement a = *j;
+		words_clear(&a);
+		if (judge_words(p, scratch, rs, j->mail.alt_text, j->mail.alt_text_len, &a) < 0) {
+			words_free(&a);
+			return -1;
+		}
+		if (a.reply.nsent && a.verdict.action >= TG_HOLD &&
+		    (j->reply.nsent == 0 || a.verdict.action > j->verdict.action)) {
+			tg_judgement keep = *j;
+			words_take(j, &a);
+			words_take(&a, &keep);
+		}
+		words_free(&a);
+	}
+	if (j->reply.nsent == 0)
+		j->status = TG_NO_TEXT;
 	return 0;
 }
 
 void judge_free(tg_judgement *j)
 {
 	message_free(&j->mail);
-	quote_split_free(&j->split);
-	reply_free(&j->reply);
-	hits_free(&j->hits);
-	hits_free(&j->customer_hits);
+	words_free(j);
 	policy_unref(j->policy);
 	memset(j, 0, sizeof *j);
 }

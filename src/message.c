@@ -968,6 +968,8 @@ struct shown {
 	sbuf quoted;     /* HTML quote containers; the earlier parts' history */
 	struct notes nt;
 	unsigned n;      /* parts shown */
+	int prefer_plain;/* read every alternative in its plain form */
+	int chose_rich;  /* an alternative was read in its rich form */
 };
 
 static void shown_free(struct shown *sh)
@@ -1220,11 +1222,14 @@ static tg_status show_alternative(struct shown *sh, struct mailmime *mm, unsigne
 	tg_status st = part_text(sh->lim, plain, &pn, &p);
 	if (st == TG_OK && sblank(&p)) {
 		st = show(sh, rich, depth + 1);
+	} else if (st == TG_OK && sh->prefer_plain) {
+		st = shown_add(sh, &p, &pn);
 	} else if (st == TG_OK) {
 		struct shown sub = {.lim = sh->lim};
 		int more;
 		st = rich_shows_more(sh->lim, &p, rich, depth, &sub, &more);
 		if (st == TG_OK && more) {
+			sh->chose_rich = 1;
 			st = shown_add(sh, &sub.last, &sub.nt);
 			if (st == TG_OK && sub.quoted.len && sbuf_append(&sh->quoted, sub.quoted.s, sub.quoted.len) < 0)
 				st = TG_NOMEM;
@@ -1332,6 +1337,20 @@ static tg_status body_read(const tg_limits *lim, struct mailmime *root, const ch
 		st = TG_NOMEM;
 	}
 	notes_to_message(&sh.nt, m);
+	if (st == TG_OK && sh.chose_rich) {
+		/* A plain-text reader is shown the plain forms: they are judged
+		 * too (judge.c keeps the worse), so a curt plain form cannot hide
+		 * behind a courteous HTML one. Their notes are the same parts'. */
+		struct shown alt = {.lim = lim, .prefer_plain = 1};
+		sbuf at = SBUF_INIT;
+		tg_status ast = show(&alt, root, 0);
+		if (ast == TG_OK && alt.n && shown_finish(&alt, &at) == 0 && !sblank(&at))
+			m->alt_text = sbuf_detach(&at, &m->alt_text_len);
+		else if (ast == TG_NOMEM)
+			st = TG_NOMEM;
+		sbuf_free(&at);
+		shown_free(&alt);
+	}
 	if (st == TG_OK) {
 		m->text = sbuf_detach(&txt, &m->text_len);
 		if (sh.quoted.len)
@@ -1452,6 +1471,7 @@ void message_free(tg_message *m)
 	}
 	free(m->hdr);
 	free(m->text);
+	free(m->alt_text);
 	free(m->quoted_html);
 	free(m->customer);
 	free(m->from);

@@ -30,6 +30,9 @@ typedef struct tg_message {
 	size_t nhdr;
 	char *text;          /* the words shown as UTF-8 text, '\n' line ends */
 	size_t text_len;
+	char *alt_text;      /* when an alternative was read in its rich form: the
+			      * words with the plain forms read instead, or NULL */
+	size_t alt_text_len;
 	char *quoted_html;   /* text of HTML quote containers and the history
 			      * cut from all but the last part shown, or NULL */
 	size_t quoted_html_len;

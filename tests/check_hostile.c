@@ -423,6 +423,14 @@ static void alternative(sbuf *m, const char *plain_text, const char *html)
 
 /* Issue #6's first evasion: most mail clients show the HTML. */
 static void alt_curt_html(sbuf *m) { alternative(m, POLITE, "<p>Nope. Can&#39;t work that out this time.</p>"); }
+/* The other way round: a plain-text reader is shown the curt words. */
+static void alt_curt_plain(sbuf *m) { alternative(m, CURT, POLITE_HTML); }
+/* A help desk's placeholder plain form: the HTML is the reply. */
+static void alt_placeholder_plain(sbuf *m)
+{
+	alternative(m, "This message is in HTML format. To read it, please use an email program\r\n"
+		    "that can display HTML.\r\n", POLITE_HTML);
+}
 /* The plain text's words, and one sentence more. */
 static void alt_curt_inserted(sbuf *m)
 {
@@ -583,6 +591,8 @@ static const struct hostile_case {
 	{"broken RFC 2047 encoded words", rfc2047_broken, TG_OK, TG_HOLD, 0, 10},
 	{"alternative: courteous plain, curt HTML", alt_curt_html, TG_OK, TG_HOLD, 0, 5},
 	{"alternative: HTML with one sentence more", alt_curt_inserted, TG_OK, TG_HOLD, 0, 5},
+	{"alternative: curt plain, courteous HTML", alt_curt_plain, TG_OK, TG_HOLD, 0, 5},
+	{"alternative: placeholder plain, courteous HTML", alt_placeholder_plain, TG_OK, TG_PASS, 0, 5},
 	{"alternative: courteous words quoted in HTML", alt_curt_polite_quoted, TG_OK, TG_HOLD, 0, 5},
 	{"alternative: courteous words hidden in HTML", alt_curt_polite_hidden, TG_OK, TG_HOLD, 0, 5},
 	{"alternative: curt HTML in multipart/related", alt_related_curt, TG_OK, TG_HOLD, 0, 5},
