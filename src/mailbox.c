@@ -18,7 +18,6 @@ enum kind { SRC_FILES, SRC_STDIN, SRC_MBOX };
 struct tg_mailsrc {
 	enum kind kind;
 	struct mailmbox_folder *mbox;  /* SRC_MBOX: mapped read-only */
-	sbuf data;                     /* SRC_STDIN: what was read */
 };
 
 static int push_item(tg_maillist *l, char *name, size_t idx)
@@ -45,7 +44,7 @@ static struct tg_mailsrc *push_src(tg_maillist *l, enum kind kind)
 	if (s == NULL)
 		return NULL;
 	l->src = s;
-	s[l->nsrc] = (struct tg_mailsrc){kind, NULL, SBUF_INIT};
+	s[l->nsrc] = (struct tg_mailsrc){kind, NULL};
 	return &s[l->nsrc];
 }
 
@@ -213,22 +212,13 @@ static int is_dir(const char *dir, const char *sub)
 	return yes;
 }
 
+/* Standard input is read when its one message is (maillist_read), so no
+ * more than the size limit is ever held. */
 static long add_stdin(tg_maillist *l, char *err, size_t errlen)
 {
-	struct tg_mailsrc *s = push_src(l, SRC_STDIN);
-	char buf[65536];
-	size_t n;
-	while (s && (n = fread(buf, 1, sizeof buf, stdin)) > 0)
-		if (sbuf_append(&s->data, buf, n) < 0)
-			break;
-	if (s == NULL || ferror(stdin) || !feof(stdin)) {
-		snprintf(err, errlen, "-: cannot read standard input: %s", s ? strerror(errno) : "out of memory");
-		if (s)
-			sbuf_free(&s->data);
-		return -1;
-	}
-	if (push_item(l, strdup("-"), 0) < 0) {
-		sbuf_free(&s->data);
+	size_t first = l->n;
+	if (push_item(l, strdup("-"), 0) < 0 || push_src(l, SRC_STDIN) == NULL) {
+		roll_back(l, first);
 		snprintf(err, errlen, "-: out of memory");
 		return -1;
 	}
@@ -305,11 +295,9 @@ static int unquote_mbox(sbuf *out, const char *p, size_t n)
 	return 0;
 }
 
-static int read_file(const char *path, size_t max, sbuf *out)
+/* At most max + 1 bytes of f into out. */
+static int read_stream(FILE *f, size_t max, sbuf *out)
 {
-	FILE *f = fopen(path, "rb");
-	if (f == NULL)
-		return -1;
 	char buf[65536];
 	size_t n;
 	int rc = 0;
@@ -318,8 +306,15 @@ static int read_file(const char *path, size_t max, sbuf *out)
 		if (sbuf_append(out, buf, n < room ? n : room) < 0)
 			rc = -1;
 	}
-	if (ferror(f))
-		rc = -1;
+	return ferror(f) ? -1 : rc;
+}
+
+static int read_file(const char *path, size_t max, sbuf *out)
+{
+	FILE *f = fopen(path, "rb");
+	if (f == NULL)
+		return -1;
+	int rc = read_stream(f, max, out);
 	int e = errno;
 	fclose(f);
 	errno = e;
@@ -335,8 +330,7 @@ int maillist_read(const tg_maillist *l, size_t i, size_t max, sbuf *out)
 	if (s->kind == SRC_FILES) {
 		rc = read_file(it->name, max, out);
 	} else if (s->kind == SRC_STDIN) {
-		size_t n = s->data.len < max + 1 ? s->data.len : max + 1;
-		rc = sbuf_append(out, s->data.s ? s->data.s : "", n);
+		rc = read_stream(stdin, max, out);
 	} else {
 		/* The mapping is read-only and never changes: safe from threads. */
 		const struct mailmbox_msg_info *mi = carray_get(s->mbox->mb_tab, (unsigned)it->idx);
@@ -355,7 +349,6 @@ void maillist_free(tg_maillist *l)
 	for (size_t i = 0; i < l->nsrc; i++) {
 		if (l->src[i].mbox)
 			mailmbox_done(l->src[i].mbox);
-		sbuf_free(&l->src[i].data);
 	}
 	free(l->item);
 	free(l->src);

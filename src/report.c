@@ -10,6 +10,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <libetpan/chash.h>
 #include <strings.h>
 
 const char *const report_action[RP_NACTION] = {"pass", "suggest", "rewrite", "hold", "reject"};
@@ -89,87 +91,61 @@ long report_metric(const void *row, const rp_metric *m, long *den)
 
 /* ---- dict: strings to dense indices, each with a zeroed item of isz bytes.
  * Keys are copied (NUL-terminated, may hold NULs); items may move when one
- * is added, so callers keep indices, not pointers, across dict_get. */
+ * is added, so callers keep indices, not pointers, across dict_get. The
+ * lookup is libetpan's chash (key -> index), as in trial.c. */
 typedef struct dict {
 	char **key;
 	size_t *klen;
 	char *item;
 	size_t isz, n, cap;
-	size_t *slot;     /* index + 1; 0 = empty */
-	size_t nslot;     /* a power of two, at least twice n */
+	chash *index;     /* key -> its index (a size_t, copied); NULL until the first add */
 } dict;
 
-static uint64_t hash(const char *s, size_t n)
-{
-	uint64_t h = 0xcbf29ce484222325u;
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ (unsigned char)s[i]) * 0x100000001b3u;
-	return h;
-}
-
 #define ITEM(d, i) ((void *)((d)->item + (size_t)(i) * (d)->isz))
-
-static int dict_rehash(dict *d, size_t nslot)
-{
-	size_t *slot = calloc(nslot, sizeof *slot);
-	if (slot == NULL)
-		return -1;
-	for (size_t i = 0; i < d->n; i++) {
-		size_t h = hash(d->key[i], d->klen[i]) & (nslot - 1);
-		while (slot[h])
-			h = (h + 1) & (nslot - 1);
-		slot[h] = i + 1;
-	}
-	free(d->slot);
-	d->slot = slot;
-	d->nslot = nslot;
-	return 0;
-}
 
 /* The index of key k (added when add is set): >= 0, -1 not there, -2 ENOMEM. */
 static long dict_get(dict *d, const char *k, size_t len, int add)
 {
-	if (d->nslot) {
-		size_t h = hash(k, len) & (d->nslot - 1);
-		for (; d->slot[h]; h = (h + 1) & (d->nslot - 1)) {
-			size_t i = d->slot[h] - 1;
-			if (d->klen[i] == len && memcmp(d->key[i], k, len) == 0)
-				return (long)i;
-		}
+	chashdatum key = {(void *)k, (unsigned)len}, val;
+	if (d->index && chash_get(d->index, &key, &val) == 0) {
+		size_t i;
+		memcpy(&i, val.data, sizeof i);
+		return (long)i;
 	}
 	if (!add)
 		return -1;
+	if (d->index == NULL && (d->index = chash_new(CHASH_DEFAULTSIZE, CHASH_COPYALL)) == NULL)
+		return -2;
 	if (d->n == d->cap) {
 		size_t cap = d->cap ? d->cap * 2 : 16;
-		char **key = realloc(d->key, cap * sizeof *key);
-		if (key)
-			d->key = key;
+		char **nkey = realloc(d->key, cap * sizeof *nkey);
+		if (nkey)
+			d->key = nkey;
 		size_t *klen = realloc(d->klen, cap * sizeof *klen);
 		if (klen)
 			d->klen = klen;
 		char *item = d->isz ? realloc(d->item, cap * d->isz) : d->item;
 		if (item)
 			d->item = item;
-		if (!key || !klen || (d->isz && !item))
+		if (!nkey || !klen || (d->isz && !item))
 			return -2;
 		d->cap = cap;
 	}
-	if (2 * (d->n + 1) > d->nslot && dict_rehash(d, d->nslot ? d->nslot * 2 : 32) < 0)
-		return -2;
 	char *copy = malloc(len + 1);
-	if (copy == NULL)
+	size_t i = d->n;
+	val.data = &i;
+	val.len = sizeof i;
+	if (copy == NULL || chash_set(d->index, &key, &val, NULL) < 0) {
+		free(copy);
 		return -2;
+	}
 	memcpy(copy, k, len);
 	copy[len] = '\0';
-	size_t i = d->n++;
+	d->n++;
 	d->key[i] = copy;
 	d->klen[i] = len;
 	if (d->isz)
 		memset(ITEM(d, i), 0, d->isz);
-	size_t h = hash(k, len) & (d->nslot - 1);
-	while (d->slot[h])
-		h = (h + 1) & (d->nslot - 1);
-	d->slot[h] = i + 1;
 	return (long)i;
 }
 
@@ -180,7 +156,8 @@ static void dict_free(dict *d)
 	free(d->key);
 	free(d->klen);
 	free(d->item);
-	free(d->slot);
+	if (d->index)
+		chash_free(d->index);
 	memset(d, 0, sizeof *d);
 }
 
