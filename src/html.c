@@ -15,22 +15,33 @@ struct sink {
 	int bullet;        /* a list item's "- " waits for its first text */
 };
 
+/* The conversion's state, fed by libxml2's SAX events: no tree is built. */
 struct walk {
 	struct sink out, quoted;
 	int want_quoted;   /* caller asked for the quoted text */
-	const xmlNode *quote; /* outermost quote container being walked */
+	unsigned depth;    /* elements open */
+	unsigned skip;     /* depth of the hidden or skipped element, 0: none */
+	unsigned quote;    /* depth of the outermost quote container, 0: none */
 	int history;       /* Outlook reply header seen: the rest is history */
 	int pre;           /* depth of <pre> */
+	sbuf pend;         /* text since the last other event: what a tree
+			    * would hold as one text node */
+	int pend_cdata;    /* ... as one CDATA node */
+	int failed;        /* out of memory: the parser was stopped */
+	size_t left;       /* node budget, see spend() */
+	unsigned max_depth;
+	int over;          /* the budget ran out: the parser was stopped */
 };
 
-static const char *const skipped[] = { "head", "script", "style", "title",
-	"template", "noscript", NULL };
-static const char *const blocks[] = { "p", "div", "h1", "h2", "h3", "h4",
-	"h5", "h6", "li", "tr", "table", "ul", "ol", "blockquote", "section",
-	"article", "header", "footer", "address", "center", "dl", "dt", "dd",
-	"hr", "form", "fieldset", "pre", "main", "nav", "aside", NULL };
-static const char *const blank_after[] = { "p", "h1", "h2", "h3", "h4",
-	"h5", "h6", "table", "ul", "ol", "pre", NULL };
+/* An element as its start tag gives it: libxml2's HTML parser folds names
+ * to lower case and drops repeated attributes, keeping the first. */
+struct elem {
+	const char *name;
+	unsigned kind;                 /* K_* */
+	const char *cls, *id, *style;  /* NULL if absent, "" if bare */
+	int hidden;
+};
+
 static const char *const quote_classes[] = { "gmail_quote",
 	"gmail_quote_container", "gmail_extra", "yahoo_quoted",
 	"moz-cite-prefix", "protonmail_quote", "OutlookMessageHeader",
@@ -49,19 +60,55 @@ static int in_list(const char *s, size_t n, const char *const *list)
 	return 0;
 }
 
-static int is(const xmlNode *n, const char *const *list)
+/* What html_to_text() does at an element, by its name. */
+enum {
+	K_SKIP = 1,     /* not shown: its content is left out */
+	K_BLOCK = 2,    /* starts and ends a line */
+	K_BLANK = 4,    /* ... and leaves an empty line after it */
+	K_PRE = 8, K_LI = 16, K_BR = 32, K_CELL = 64, K_QUOTE = 128
+};
+
+/* name[0..n), in any case */
+static unsigned kind_of(const char *name, size_t n)
 {
-	return in_list((const char *)n->name, strlen((const char *)n->name), list);
+	static const struct { const char *name; unsigned kind; } kinds[] = {
+		{"p", K_BLOCK | K_BLANK}, {"div", K_BLOCK}, {"br", K_BR},
+		{"td", K_CELL}, {"th", K_CELL}, {"tr", K_BLOCK},
+		{"table", K_BLOCK | K_BLANK}, {"li", K_BLOCK | K_LI},
+		{"ul", K_BLOCK | K_BLANK}, {"ol", K_BLOCK | K_BLANK},
+		{"blockquote", K_BLOCK | K_QUOTE}, {"pre", K_BLOCK | K_BLANK | K_PRE},
+		{"h1", K_BLOCK | K_BLANK}, {"h2", K_BLOCK | K_BLANK},
+		{"h3", K_BLOCK | K_BLANK}, {"h4", K_BLOCK | K_BLANK},
+		{"h5", K_BLOCK | K_BLANK}, {"h6", K_BLOCK | K_BLANK},
+		{"head", K_SKIP}, {"script", K_SKIP}, {"style", K_SKIP},
+		{"title", K_SKIP}, {"template", K_SKIP}, {"noscript", K_SKIP},
+		{"section", K_BLOCK}, {"article", K_BLOCK}, {"header", K_BLOCK},
+		{"footer", K_BLOCK}, {"address", K_BLOCK}, {"center", K_BLOCK},
+		{"dl", K_BLOCK}, {"dt", K_BLOCK}, {"dd", K_BLOCK}, {"hr", K_BLOCK},
+		{"form", K_BLOCK}, {"fieldset", K_BLOCK}, {"main", K_BLOCK},
+		{"nav", K_BLOCK}, {"aside", K_BLOCK},
+	};
+	for (size_t i = 0; n && i < sizeof kinds / sizeof *kinds; i++)
+		if (kinds[i].name[0] == (name[0] | 0x20) && strlen(kinds[i].name) == n &&
+		    !xmlStrncasecmp(BAD_CAST kinds[i].name, BAD_CAST name, (int)n))
+			return kinds[i].kind;
+	return 0;
 }
 
-/* Attribute value without copying; "" for a bare attribute, NULL if absent. */
-static const char *attr(const xmlNode *n, const char *name)
+static void elem_read(struct elem *e, const xmlChar *name, const xmlChar **atts)
 {
-	for (const xmlAttr *a = n->properties; a; a = a->next)
-		if (a->name && !xmlStrcasecmp(a->name, BAD_CAST name))
-			return a->children && a->children->content ?
-				(const char *)a->children->content : "";
-	return NULL;
+	const char *s = (const char *)name;
+	*e = (struct elem){.name = s, .kind = kind_of(s, strlen(s))};
+	for (const xmlChar **a = atts; a && *a; a += 2) {
+		const char *v = a[1] ? (const char *)a[1] : "";
+		const char **slot = !xmlStrcasecmp(a[0], BAD_CAST "class") ? &e->cls :
+				    !xmlStrcasecmp(a[0], BAD_CAST "id") ? &e->id :
+				    !xmlStrcasecmp(a[0], BAD_CAST "style") ? &e->style : NULL;
+		if (slot && *slot == NULL)
+			*slot = v;
+		else if (!slot && !xmlStrcasecmp(a[0], BAD_CAST "hidden"))
+			e->hidden = 1;
+	}
 }
 
 /* Length of the white space at p: HTML's ASCII set, and NBSP (how mail
@@ -74,9 +121,9 @@ static size_t space_len(const char *p)
 }
 
 /* Does the space-separated class attribute hold a name from list? */
-static int has_class(const xmlNode *n, const char *const *list)
+static int has_class(const struct elem *n, const char *const *list)
 {
-	const char *p = attr(n, "class");
+	const char *p = n->cls;
 	while (p && *p) {
 		size_t len = 0;
 		while (p[len] && !space_len(p + len))
@@ -88,20 +135,20 @@ static int has_class(const xmlNode *n, const char *const *list)
 	return 0;
 }
 
-static int is_signature(const xmlNode *n)
+static int is_signature(const struct elem *n)
 {
-	const char *id = attr(n, "id");
+	const char *id = n->id;
 	return has_class(n, signature_classes) ||
 	       (id && !xmlStrncasecmp(BAD_CAST id, BAD_CAST "signature", 9));
 }
 
 /* Outlook marks the start of the quoted history, not its extent. */
-static int is_history(const xmlNode *n)
+static int is_history(const struct elem *n)
 {
-	const char *id = attr(n, "id"), *style = attr(n, "style");
+	const char *id = n->id, *style = n->style;
 	if (id && in_list(id, strlen(id), history_ids))
 		return 1;
-	if (!style || xmlStrcasecmp(n->name, BAD_CAST "div"))
+	if (!style || strcmp(n->name, "div"))
 		return 0;
 	/* Outlook desktop's separator; "border-top:none" is mere styling. */
 	const xmlChar *b = xmlStrcasestr(BAD_CAST style, BAD_CAST "border-top");
@@ -114,11 +161,11 @@ static int is_history(const xmlNode *n)
 
 /* Is the element hidden from the reader: the hidden attribute, or an inline
  * style whose last display declaration is none (a preheader, a pixel)? */
-static int is_hidden(const xmlNode *n)
+static int is_hidden(const struct elem *n)
 {
-	const char *style = attr(n, "style");
+	const char *style = n->style;
 	int none = 0;
-	if (attr(n, "hidden"))
+	if (n->hidden)
 		return 1;
 	for (const xmlChar *d = style ? xmlStrcasestr(BAD_CAST style, BAD_CAST "display") : NULL; d;
 	     d = xmlStrcasestr(d + 7, BAD_CAST "display")) {
@@ -229,10 +276,13 @@ static int put_text(struct walk *w, struct sink *s, const char *t)
 		if (s->bullet && sbuf_puts(&s->raw, "- ") < 0)
 			return -1;
 		s->bullet = 0;
-		size_t l;
-		while (t[n] && !space_len(t + n) &&
-		       (l = u8len((const unsigned char *)t + n)))
-			n += l;
+		for (size_t l;; n += l) {  /* printable ASCII first: most text */
+			unsigned char c = (unsigned char)t[n];
+			if (c > ' ' && c < 0x7f)
+				l = 1;
+			else if (!c || space_len(t + n) || !(l = u8len((const unsigned char *)t + n)))
+				break;
+		}
 		if (sbuf_append(&s->raw, t, n) < 0)
 			return -1;
 		t += n;
@@ -245,15 +295,11 @@ static int put_text(struct walk *w, struct sink *s, const char *t)
 	return 0;
 }
 
-/* Returns 1 to walk the children (and call leave() later), 0 to skip. */
-static int enter(struct walk *w, const xmlNode *n)
+/* Returns 1 to read the element's content (and call leave() at its end), 0
+ * to skip it, -1 when out of memory. */
+static int enter(struct walk *w, const struct elem *n)
 {
-	if (n->type == XML_TEXT_NODE || n->type == XML_CDATA_SECTION_NODE)
-		return n->content &&
-		       put_text(w, sink(w), (const char *)n->content) < 0 ? -1 : 0;
-	if (n->type != XML_ELEMENT_NODE || !n->name)
-		return 0;
-	if (is(n, skipped) || is_hidden(n))
+	if ((n->kind & K_SKIP) || is_hidden(n))
 		return 0;
 	if (is_signature(n)) {
 		/* Not the agent's words, but its first line may be the sign-off:
@@ -270,22 +316,20 @@ static int enter(struct walk *w, const xmlNode *n)
 			return -1;
 	}
 	if (!w->quote && !w->history &&
-	    (!xmlStrcasecmp(n->name, BAD_CAST "blockquote") ||
-	     has_class(n, quote_classes))) {
-		w->quote = n;
+	    ((n->kind & K_QUOTE) || has_class(n, quote_classes))) {
+		w->quote = w->depth;
 		if (end_line(&w->out, 1) < 0)
 			return -1;
 	}
 	struct sink *s = sink(w);
-	const char *name = (const char *)n->name;
-	w->pre += !strcmp(name, "pre");
-	if (is(n, blocks) && end_line(s, 1) < 0)
+	w->pre += !!(n->kind & K_PRE);
+	if ((n->kind & K_BLOCK) && end_line(s, 1) < 0)
 		return -1;
-	if (s && !strcmp(name, "li"))
+	if (s && (n->kind & K_LI))
 		s->bullet = 1;
-	if (!strcmp(name, "br") && newline(s) < 0)
+	if ((n->kind & K_BR) && newline(s) < 0)
 		return -1;
-	if (s && (!strcmp(name, "td") || !strcmp(name, "th")) &&
+	if (s && (n->kind & K_CELL) &&
 	    !last_is(s, "\n")) {
 		trim_blanks(s);
 		if (sbuf_putc(&s->raw, '\t') < 0)
@@ -294,43 +338,16 @@ static int enter(struct walk *w, const xmlNode *n)
 	return 1;
 }
 
-static int leave(struct walk *w, const xmlNode *n)
+static int leave(struct walk *w, const struct elem *n)
 {
 	struct sink *s = sink(w);
-	if (s && !strcmp((const char *)n->name, "li"))
+	if (s && (n->kind & K_LI))
 		s->bullet = 0;
-	if (is(n, blocks) && end_line(s, is(n, blank_after) ? 2 : 1) < 0)
+	if ((n->kind & K_BLOCK) && end_line(s, n->kind & K_BLANK ? 2 : 1) < 0)
 		return -1;
-	w->pre -= !strcmp((const char *)n->name, "pre");
-	if (n == w->quote)
-		w->quote = NULL;
-	return 0;
-}
-
-/* Depth-first, document order, using the tree's own links: no recursion,
- * so nesting depth costs no stack. */
-static int walk(struct walk *w, const xmlDoc *doc)
-{
-	const xmlNode *n = doc->children;
-	while (n) {
-		int r = enter(w, n);
-		if (r < 0)
-			return -1;
-		if (r && n->children) {
-			n = n->children;
-			continue;
-		}
-		if (r && leave(w, n) < 0)
-			return -1;
-		while (!n->next) {
-			n = n->parent;
-			if (!n || n == (const xmlNode *)doc)
-				return 0;
-			if (leave(w, n) < 0)
-				return -1;
-		}
-		n = n->next;
-	}
+	w->pre -= !!(n->kind & K_PRE);
+	if (w->depth == w->quote)
+		w->quote = 0;
 	return 0;
 }
 
@@ -362,63 +379,132 @@ static int finish(const struct sink *s, sbuf *dst)
 	return 0;
 }
 
-/* The tree's budget, checked as libxml2 builds it: each element, attribute
- * and comment counts two nodes (itself and the text that may follow or fill
- * it), and open elements may nest HTML_MAX_DEPTH deep. Past either the
- * parser is stopped: the tree costs ~180 bytes a node however few bytes of
- * input make one ("<p>x" is four), and each end tag costs libxml2 a search
- * of the open elements (400,000 stray "</x>" under 60,000 open <div>s took
- * 73 s). */
-struct budget {
-	startElementSAXFunc start;
-	endElementSAXFunc end;
-	commentSAXFunc comment;
-	size_t left;
-	unsigned depth;
-	int over;
-};
+/* ---- the SAX handlers --------------------------------------------------- */
 
-static struct budget *budget_of(void *ctx)
+static struct walk *walk_of(void *ctx)
 {
 	return ((htmlParserCtxtPtr)ctx)->_private;
 }
 
+static void fail(void *ctx)
+{
+	walk_of(ctx)->failed = 1;
+	xmlStopParser(ctx);
+}
+
+/* The text since the last other event, as a tree would hold it in one node:
+ * libxml2 hands text on in pieces cut anywhere (even in a UTF-8 sequence it
+ * passes through unchecked). */
+static int flush(struct walk *w)
+{
+	int rc = 0;
+	if (w->pend.len)
+		rc = put_text(w, sink(w), w->pend.s);
+	sbuf_reset(&w->pend);
+	return rc;
+}
+
+/* The node budget, as a tree of the document would spend it: each element,
+ * attribute and comment counts two nodes (itself and the text that may
+ * follow or fill it), and open elements may nest HTML_MAX_DEPTH deep. Past
+ * either the parser is stopped: the work libxml2 does is bounded by the
+ * nodes, and each end tag costs it a search of the open elements (400,000
+ * stray "</x>" under 60,000 open <div>s took 73 s). */
 static int spend(void *ctx, size_t nodes, unsigned deeper)
 {
-	struct budget *b = budget_of(ctx);
-	if (!b->over && b->left >= nodes && b->depth + deeper <= HTML_MAX_DEPTH) {
-		b->left -= nodes;
-		b->depth += deeper;
+	struct walk *w = walk_of(ctx);
+	if (!w->over && w->left >= nodes && w->depth + deeper <= w->max_depth) {
+		w->left -= nodes;
 		return 1;
 	}
-	if (!b->over)
+	if (!w->over)
 		xmlStopParser(ctx);
-	b->over = 1;
+	w->over = 1;
 	return 0;
 }
 
-static void budget_start(void *ctx, const xmlChar *name, const xmlChar **atts)
+static void on_start(void *ctx, const xmlChar *name, const xmlChar **atts)
 {
+	struct walk *w = walk_of(ctx);
 	size_t n = 2;
 	for (const xmlChar **a = atts; a && *a; a += 2)
 		n += 2;
-	if (spend(ctx, n, 1))
-		budget_of(ctx)->start(ctx, name, atts);
-}
-
-static void budget_end(void *ctx, const xmlChar *name)
-{
-	struct budget *b = budget_of(ctx);
-	if (b->over)
+	if (w->failed || !spend(ctx, n, 1))
 		return;
-	b->depth -= b->depth > 0;
-	b->end(ctx, name);
+	if (flush(w) < 0)
+		return fail(ctx);
+	w->depth++;
+	if (w->skip)
+		return;
+	struct elem e;
+	elem_read(&e, name, atts);
+	int r = enter(w, &e);
+	if (r < 0)
+		return fail(ctx);
+	if (r == 0)
+		w->skip = w->depth;
 }
 
-static void budget_comment(void *ctx, const xmlChar *value)
+static void on_end(void *ctx, const xmlChar *name)
 {
-	if (spend(ctx, 2, 0))
-		budget_of(ctx)->comment(ctx, value);
+	struct walk *w = walk_of(ctx);
+	if (w->over || w->failed || w->depth == 0)
+		return;
+	if (flush(w) < 0)
+		return fail(ctx);
+	if (w->skip) {
+		w->skip = w->skip == w->depth ? 0 : w->skip;
+	} else {
+		struct elem e = {.name = (const char *)name, .kind = kind_of((const char *)name, strlen((const char *)name))};
+		if (leave(w, &e) < 0)
+			return fail(ctx);
+	}
+	w->depth--;
+}
+
+static void on_text(void *ctx, const xmlChar *ch, int len, int cdata)
+{
+	struct walk *w = walk_of(ctx);
+	/* outside every element a tree has no node to hold text */
+	if (w->over || w->failed || w->depth == 0 || w->skip || len <= 0)
+		return;
+	if (w->pend_cdata != cdata && flush(w) < 0)
+		return fail(ctx);
+	w->pend_cdata = cdata;
+	if (sbuf_append(&w->pend, (const char *)ch, (size_t)len) < 0)
+		fail(ctx);
+}
+
+static void on_chars(void *ctx, const xmlChar *ch, int len)
+{
+	on_text(ctx, ch, len, 0);
+}
+
+static void on_cdata(void *ctx, const xmlChar *ch, int len)
+{
+	on_text(ctx, ch, len, 1);
+}
+
+/* A comment or processing instruction: a node between two texts. */
+static void on_other(void *ctx)
+{
+	struct walk *w = walk_of(ctx);
+	if (!w->over && !w->failed && flush(w) < 0)
+		fail(ctx);
+}
+
+static void on_comment(void *ctx, const xmlChar *value)
+{
+	(void)value;
+	if (!walk_of(ctx)->failed && spend(ctx, 2, 0))
+		on_other(ctx);
+}
+
+static void on_pi(void *ctx, const xmlChar *target, const xmlChar *data)
+{
+	(void)target;
+	(void)data;
+	on_other(ctx);
 }
 
 static int blank_char(char c)
@@ -465,10 +551,7 @@ static int attrs_over(const char *p, size_t n, size_t max)
  * and unknown elements, comments) it joins the text on either side. */
 static int separates(const char *name, size_t n)
 {
-	return in_list(name, n, blocks) ||
-	       (n == 2 && (!xmlStrncasecmp(BAD_CAST name, BAD_CAST "br", 2) ||
-			   !xmlStrncasecmp(BAD_CAST name, BAD_CAST "td", 2) ||
-			   !xmlStrncasecmp(BAD_CAST name, BAD_CAST "th", 2)));
+	return (kind_of(name, n) & (K_BLOCK | K_BR | K_CELL)) != 0;
 }
 
 static int ascii_letter(char c)
@@ -757,36 +840,39 @@ enum html_status html_to_text(const char *html, size_t len, size_t max_size,
 	htmlParserCtxtPtr ctxt = htmlNewParserCtxt();
 	if (!ctxt)
 		return HTML_ERROR;
-	/* the context has its own copy of the SAX handler: ours to wrap */
+	/* The context has its own copy of the SAX handler: ours replaces it
+	 * whole, so libxml2 builds no tree (and no document). */
 	size_t nodes = max_size / HTML_BYTES_PER_NODE;
-	struct budget budget = { ctxt->sax->startElement, ctxt->sax->endElement, ctxt->sax->comment,
-		nodes > 1024 ? nodes : 1024, 0, 0 };
-	if (max_size) {
-		ctxt->_private = &budget;
-		ctxt->sax->startElement = budget_start;
-		ctxt->sax->endElement = budget_end;
-		ctxt->sax->comment = budget_comment;
-	}
+	struct walk w = { .want_quoted = quoted != NULL,
+		.left = !max_size ? (size_t)-1 : nodes > 1024 ? nodes : 1024,
+		.max_depth = max_size ? HTML_MAX_DEPTH : ~0u };
+	memset(ctxt->sax, 0, sizeof *ctxt->sax);
+	ctxt->sax->initialized = 1;  /* a SAX1 handler: no namespaces in HTML */
+	ctxt->sax->startElement = on_start;
+	ctxt->sax->endElement = on_end;
+	ctxt->sax->characters = on_chars;
+	ctxt->sax->cdataBlock = on_cdata;
+	ctxt->sax->comment = on_comment;
+	ctxt->sax->processingInstruction = on_pi;
+	ctxt->_private = &w;
 	htmlDocPtr doc = htmlCtxtReadMemory(ctxt, html, (int)len, NULL, "UTF-8",
 		HTML_PARSE_RECOVER | HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING |
 		HTML_PARSE_NONET | XML_PARSE_HUGE);
+	xmlFreeDoc(doc);  /* none is built; NULL is fine */
 	/* Every HTML error clears wellFormed, so it says nothing; a halted
 	 * parser (xmlHaltParser: depth, internal error, OOM) sets disableSAX
 	 * and its error is the last one recorded. */
 	int err = ctxt->errNo;
 	int stopped = ctxt->disableSAX || err == XML_ERR_INTERNAL_ERROR;
 	htmlFreeParserCtxt(ctxt);
-	if (budget.over) {
-		xmlFreeDoc(doc);
+	int rc = w.failed ? -1 : flush(&w);
+	sbuf_free(&w.pend);
+	if (w.over) {
+		sbuf_free(&w.out.raw);
+		sbuf_free(&w.quoted.raw);
 		return HTML_TOO_BIG;
 	}
-	if (!doc)   /* whitespace-only input may give no document at all */
-		return err == XML_ERR_DOCUMENT_EMPTY ? HTML_OK : HTML_ERROR;
-
-	struct walk w = { .want_quoted = quoted != NULL };
 	size_t out0 = out->len, quoted0 = quoted ? quoted->len : 0;
-	int rc = walk(&w, doc);
-	xmlFreeDoc(doc);
 	if (rc == 0)
 		rc = finish(&w.out, out);
 	if (rc == 0 && quoted)

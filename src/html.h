@@ -12,17 +12,19 @@
  * headings leave a blank line; <br> ends a line; list items start with "- ".
  * Entities are decoded by libxml2. Output is UTF-8 with '\n' line ends.
  *
- * The tree is walked iteratively (no recursion), and the parse runs with
- * XML_PARSE_HUGE so deep nesting cannot hide text. With a max_size (0: none
- * of these limits) markup that would cost libxml2 more than the text is
- * worth is refused, never judged in part: input larger than max_size, a tag
- * with more than HTML_MAX_ATTRS attributes (checked before parsing: libxml2's
- * time is quadratic in them), a tree of more than max_size /
- * HTML_BYTES_PER_NODE nodes (1,024 at least; a node costs ~180 bytes however
- * few bytes of input make it, so the tree stays near 11 x max_size, ~24 MB at
- * the default 2 MB; mail in the corpora takes 11 bytes or more a node) or
- * elements open HTML_MAX_DEPTH deep (libxml2's time per end tag grows with
- * the depth). Thread-safe once html_init() has run.
+ * The text is taken from libxml2's SAX events as it parses: no tree is built,
+ * so nesting depth costs no stack and the memory is the text. Element names
+ * are read as written: Outlook's <o:p> is an unknown inline element, as in a
+ * browser, not a <p>. The parse runs with XML_PARSE_HUGE so deep nesting
+ * cannot hide text. With a max_size (0: none of these limits) markup that
+ * would cost libxml2 more than the text is worth is refused, never judged in
+ * part: input larger than max_size, a tag with more than HTML_MAX_ATTRS
+ * attributes (checked before parsing: libxml2's time is quadratic in them),
+ * more than max_size / HTML_BYTES_PER_NODE nodes as a tree of the document
+ * would count them (elements, attributes, comments; 1,024 at least; mail in
+ * the corpora takes 11 bytes or more a node) or elements open HTML_MAX_DEPTH
+ * deep (libxml2's time per end tag grows with the depth). Thread-safe once
+ * html_init() has run.
  */
 #ifndef TG_HTML_H
 #define TG_HTML_H

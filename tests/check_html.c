@@ -65,6 +65,8 @@ static const struct {
 	  "- one\n- two\n\nafter\n", NULL },
 	{ "ordered list", "<ol><li>first<li>second</ol>",
 	  "- first\n- second\n", NULL },
+	{ "Outlook <o:p> is inline, not a paragraph", "<ul><li>one<o:p></o:p></li><li>two<o:p>&nbsp;</o:p></li></ul>x<o:p></o:p>y",
+	  "- one\n- two\n\nxy\n", NULL },
 	{ "list item with paragraph", "<ul><li><p>x</p></li><li></li></ul>",
 	  "- x\n", NULL },
 	{ "table", "<table><tr><td>a</td><td> b </td></tr>"
