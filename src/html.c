@@ -2,6 +2,7 @@
 #include "config.h"
 #include "html.h"
 
+#include <pthread.h>
 #include <string.h>
 #include <libxml/HTMLparser.h>
 #include <libxml/parser.h>
@@ -14,6 +15,8 @@ struct sink {
 	sbuf raw;
 	int bullet;        /* a list item's "- " waits for its first text */
 };
+
+#define HTML_OPEN_NAMES 64  /* open elements skip_history() knows by name */
 
 /* The conversion's state, fed by libxml2's SAX events: no tree is built. */
 struct walk {
@@ -28,6 +31,10 @@ struct walk {
 			    * would hold as one text node */
 	int pend_cdata;    /* ... as one CDATA node */
 	int failed;        /* out of memory: the parser was stopped */
+	const char *html;  /* the input, for skip_history() */
+	size_t len;
+	int skipped;       /* the parser was stopped there: the rest is history */
+	const xmlChar *open[HTML_OPEN_NAMES]; /* names of the open elements */
 	size_t left;       /* node budget, see spend() */
 	unsigned max_depth;
 	int over;          /* the budget ran out: the parser was stopped */
@@ -60,37 +67,63 @@ static int in_list(const char *s, size_t n, const char *const *list)
 	return 0;
 }
 
-/* What html_to_text() does at an element, by its name. */
+/* What html_to_text() does at an element, by its name, and what the skim
+ * and skip_history() must know of it. */
 enum {
 	K_SKIP = 1,     /* not shown: its content is left out */
 	K_BLOCK = 2,    /* starts and ends a line */
 	K_BLANK = 4,    /* ... and leaves an empty line after it */
-	K_PRE = 8, K_LI = 16, K_BR = 32, K_CELL = 64, K_QUOTE = 128
+	K_PRE = 8, K_LI = 16, K_BR = 32, K_CELL = 64, K_QUOTE = 128,
+	K_DIV = 256,
+	K_HIGH = 512,   /* an end priority above <div>'s, or html/head/body */
+	K_RAW = 1024,   /* raw text in libxml2 or a browser: the skim doubts */
+	K_SCRIPT = 2048 /* raw text up to its end tag in libxml2 */
 };
+
+#define KIND(s, k) { s, sizeof s - 1, k }
+static const struct kind { const char *name; unsigned char len; unsigned kind; } kinds[] = {
+	/* sorted by name: kind_of() starts at the first letter's entries */
+	KIND("address", K_BLOCK), KIND("article", K_BLOCK), KIND("aside", K_BLOCK),
+	KIND("blockquote", K_BLOCK | K_QUOTE), KIND("body", K_HIGH), KIND("br", K_BR),
+	KIND("caption", K_HIGH), KIND("center", K_BLOCK), KIND("col", K_HIGH),
+	KIND("colgroup", K_HIGH), KIND("dd", K_BLOCK), KIND("div", K_BLOCK | K_DIV),
+	KIND("dl", K_BLOCK), KIND("dt", K_BLOCK), KIND("fieldset", K_BLOCK),
+	KIND("footer", K_BLOCK), KIND("form", K_BLOCK), KIND("h1", K_BLOCK | K_BLANK),
+	KIND("h2", K_BLOCK | K_BLANK), KIND("h3", K_BLOCK | K_BLANK), KIND("h4", K_BLOCK | K_BLANK),
+	KIND("h5", K_BLOCK | K_BLANK), KIND("h6", K_BLOCK | K_BLANK), KIND("head", K_SKIP | K_HIGH),
+	KIND("header", K_BLOCK), KIND("hr", K_BLOCK), KIND("html", K_HIGH), KIND("iframe", K_RAW),
+	KIND("li", K_BLOCK | K_LI), KIND("main", K_BLOCK), KIND("nav", K_BLOCK),
+	KIND("noembed", K_RAW), KIND("noframes", K_RAW), KIND("noscript", K_SKIP | K_RAW),
+	KIND("ol", K_BLOCK | K_BLANK), KIND("p", K_BLOCK | K_BLANK), KIND("plaintext", K_RAW),
+	KIND("pre", K_BLOCK | K_BLANK | K_PRE), KIND("script", K_SKIP | K_SCRIPT),
+	KIND("section", K_BLOCK), KIND("style", K_SKIP | K_SCRIPT),
+	KIND("table", K_BLOCK | K_BLANK | K_HIGH), KIND("tbody", K_HIGH), KIND("td", K_CELL | K_HIGH),
+	KIND("template", K_SKIP | K_RAW), KIND("textarea", K_RAW), KIND("tfoot", K_HIGH),
+	KIND("th", K_CELL | K_HIGH), KIND("thead", K_HIGH), KIND("title", K_SKIP | K_RAW),
+	KIND("tr", K_BLOCK | K_HIGH), KIND("ul", K_BLOCK | K_BLANK), KIND("xmp", K_RAW),
+};
+#define NKINDS (sizeof kinds / sizeof *kinds)
+static unsigned char kinds_at[27];  /* first entry of each letter */
+static pthread_once_t kinds_once = PTHREAD_ONCE_INIT;
+
+static void kinds_index(void)
+{
+	for (int c = 26, i = (int)NKINDS; c >= 0; c--) {
+		while (i > 0 && kinds[i - 1].name[0] - 'a' >= c)
+			i--;
+		kinds_at[c] = (unsigned char)i;
+	}
+}
 
 /* name[0..n), in any case */
 static unsigned kind_of(const char *name, size_t n)
 {
-	static const struct { const char *name; unsigned kind; } kinds[] = {
-		{"p", K_BLOCK | K_BLANK}, {"div", K_BLOCK}, {"br", K_BR},
-		{"td", K_CELL}, {"th", K_CELL}, {"tr", K_BLOCK},
-		{"table", K_BLOCK | K_BLANK}, {"li", K_BLOCK | K_LI},
-		{"ul", K_BLOCK | K_BLANK}, {"ol", K_BLOCK | K_BLANK},
-		{"blockquote", K_BLOCK | K_QUOTE}, {"pre", K_BLOCK | K_BLANK | K_PRE},
-		{"h1", K_BLOCK | K_BLANK}, {"h2", K_BLOCK | K_BLANK},
-		{"h3", K_BLOCK | K_BLANK}, {"h4", K_BLOCK | K_BLANK},
-		{"h5", K_BLOCK | K_BLANK}, {"h6", K_BLOCK | K_BLANK},
-		{"head", K_SKIP}, {"script", K_SKIP}, {"style", K_SKIP},
-		{"title", K_SKIP}, {"template", K_SKIP}, {"noscript", K_SKIP},
-		{"section", K_BLOCK}, {"article", K_BLOCK}, {"header", K_BLOCK},
-		{"footer", K_BLOCK}, {"address", K_BLOCK}, {"center", K_BLOCK},
-		{"dl", K_BLOCK}, {"dt", K_BLOCK}, {"dd", K_BLOCK}, {"hr", K_BLOCK},
-		{"form", K_BLOCK}, {"fieldset", K_BLOCK}, {"main", K_BLOCK},
-		{"nav", K_BLOCK}, {"aside", K_BLOCK},
-	};
-	for (size_t i = 0; n && i < sizeof kinds / sizeof *kinds; i++)
-		if (kinds[i].name[0] == (name[0] | 0x20) && strlen(kinds[i].name) == n &&
-		    !xmlStrncasecmp(BAD_CAST kinds[i].name, BAD_CAST name, (int)n))
+	unsigned c = (unsigned)(name[0] | 0x20) - 'a';
+	if (n == 0 || c >= 26)
+		return 0;
+	pthread_once(&kinds_once, kinds_index);
+	for (size_t i = kinds_at[c]; i < kinds_at[c + 1]; i++)
+		if (kinds[i].len == n && !xmlStrncasecmp(BAD_CAST kinds[i].name, BAD_CAST name, (int)n))
 			return kinds[i].kind;
 	return 0;
 }
@@ -423,6 +456,8 @@ static int spend(void *ctx, size_t nodes, unsigned deeper)
 	return 0;
 }
 
+static int skip_history(htmlParserCtxtPtr ctxt, struct walk *w, const struct elem *e);
+
 static void on_start(void *ctx, const xmlChar *name, const xmlChar **atts)
 {
 	struct walk *w = walk_of(ctx);
@@ -434,15 +469,20 @@ static void on_start(void *ctx, const xmlChar *name, const xmlChar **atts)
 	if (flush(w) < 0)
 		return fail(ctx);
 	w->depth++;
+	if (w->depth <= HTML_OPEN_NAMES)
+		w->open[w->depth - 1] = name;
 	if (w->skip)
 		return;
 	struct elem e;
 	elem_read(&e, name, atts);
+	int quote = w->quote, history = w->history;
 	int r = enter(w, &e);
 	if (r < 0)
 		return fail(ctx);
 	if (r == 0)
 		w->skip = w->depth;
+	else if (((!quote && w->quote) || (!history && w->history)) && skip_history(ctx, w, &e) < 0)
+		fail(ctx);
 }
 
 static void on_end(void *ctx, const xmlChar *name)
@@ -546,13 +586,6 @@ static int attrs_over(const char *p, size_t n, size_t max)
 }
 
 /* ---- the words without a parse ---------------------------------------- */
-
-/* Does html_to_text() end a line or a cell at this element? Elsewhere (inline
- * and unknown elements, comments) it joins the text on either side. */
-static int separates(const char *name, size_t n)
-{
-	return (kind_of(name, n) & (K_BLOCK | K_BR | K_CELL)) != 0;
-}
 
 static int ascii_letter(char c)
 {
@@ -688,10 +721,6 @@ static const char *const set_apart_tags[] = { "title", "template", "noscript",
 static const char *const set_apart_attrs[] = { "display", "hidden", "visibility",
 	"quote", "signature", "cite", "gmail_extra", "outlookmessageheader", "rplyfwd",
 	"appendonsend", "border-top", NULL };
-/* Elements whose content libxml2 or a browser may read as raw text. */
-static const char *const raw_tags[] = { "title", "textarea", "xmp", "plaintext",
-	"iframe", "noembed", "noframes", "noscript", "template", NULL };
-
 static int tag_sets_apart(const char *q, size_t k, const char *name, size_t nl)
 {
 	if (in_list(name, nl, set_apart_tags))
@@ -730,11 +759,15 @@ static int skim(const char *html, size_t len, struct skim *sk)
 {
 	const char *p = html, *end = html + len;
 	int head = 0, seen = 0, over = 0;  /* in <head>; past the start; past </body> */
+	const char *lt = NULL;  /* the next '<' (end: none), found once */
 	while (p < end) {
-		const char *q = p;
+		if ((lt == NULL || lt < p) && (lt = memchr(p, '<', (size_t)(end - p))) == NULL)
+			lt = end;
+		const char *q = p == lt ? p : memchr(p, '&', (size_t)(lt - p));
+		q = q ? q : lt;
 		int text = 0;
-		for (; q < end && *q != '<' && *q != '&'; q++)
-			text |= (unsigned char)*q > ' ';
+		for (const char *t = p; !text && t < q && (head || over || !seen); t++)
+			text = (unsigned char)*t > ' ';  /* only these need to know */
 		if (q > p && sbuf_append(sk->out, p, (size_t)(q - p)) < 0)
 			return -1;
 		text |= q < end && *q == '&';
@@ -750,26 +783,27 @@ static int skim(const char *html, size_t len, struct skim *sk)
 		if (*q == '&') {
 			k = entity_skim(q, end, sk->out, &rc);
 		} else if ((k = markup_len(q, end, &name, &nl, &sk->doubt)) != 0 && name) {
-			int sep = separates(name, nl), close = q[1] == '/';
+			unsigned kind = kind_of(name, nl);
+			int sep = (kind & (K_BLOCK | K_BR | K_CELL)) != 0, close = q[1] == '/';
 			if (sep && sk->out->len >= sk->stop) {
 				sk->cut = (size_t)(q - html);
 				return 0;
 			}
 			if (sep)
 				rc = sbuf_putc(sk->out, '\n');
-			if (names(name, nl, "head"))
+			if (kind & K_HIGH && names(name, nl, "head"))
 				head = !close;
-			else if (names(name, nl, "body") || names(name, nl, "html"))
+			else if (kind & K_HIGH && (names(name, nl, "body") || names(name, nl, "html")))
 				over = close, head = 0;
 			else
 				sk->doubt |= over;
 			if (!close) {
 				sk->apart |= sk->want_apart && !sk->apart && tag_sets_apart(q, k, name, nl);
-				sk->doubt |= in_list(name, nl, raw_tags);
+				sk->doubt |= (kind & K_RAW) != 0;
 			}
 			/* libxml2 reads what a <script> or <style> start tag opens
 			 * as raw text up to "</script" or "</style", without markup */
-			int raw = !close && (names(name, nl, "script") || names(name, nl, "style"));
+			int raw = !close && (kind & K_SCRIPT);
 			if (raw && q[k - 2] != '/') {
 				const char *r = q + k;
 				/* libxml2 reads a tag there before it reads raw text */
@@ -820,6 +854,147 @@ size_t html_skim_cut(const char *html, size_t len, size_t off, sbuf *prefix, int
 	return sk.cut;
 }
 
+/* ---- quoted history without a parse ------------------------------------ */
+
+/* Where the quote container (a <div> if div, else a <blockquote>) whose
+ * start tag ends at html[from - 1] ends as libxml2 reads it: the offset of
+ * the end tag that closes it, or len when only the end of the input does;
+ * (size_t)-1 when in doubt. Only <div> and <blockquote> are followed: no
+ * start tag closes either (htmlStartClose), an end tag closes the nearest
+ * one open unless an element of higher end priority is open above it (a
+ * <div> above a <blockquote>), and markup that could close the container
+ * some other way puts it in doubt: a table, head, body or html tag (their
+ * end priority is higher than a <div>'s), an end tag that may close an
+ * element open outside a <blockquote> (open: those names), raw text
+ * elements, and whatever the skim is in doubt about. */
+static size_t quote_end(const char *html, size_t len, size_t from, int div,
+			const xmlChar *const *open, size_t nopen)
+{
+	const char *p = html + from, *end = html + len;
+	char st[64];  /* 'd' <div>, 'b' <blockquote> open in the container */
+	size_t n = 0;
+	while ((p = memchr(p, '<', (size_t)(end - p))) != NULL) {
+		const char *name;
+		size_t nl;
+		int odd = 0;
+		size_t k = markup_len(p, end, &name, &nl, &odd);
+		if (k == 0 || odd)
+			return (size_t)-1;
+		if (!name) {  /* a comment passes; a DOCTYPE here is odd */
+			if (p[1] == '!' && p[2] != '-')
+				return (size_t)-1;
+			p += k;
+			continue;
+		}
+		int close = p[1] == '/';
+		unsigned kind = kind_of(name, nl);
+		if (kind & (K_HIGH | K_RAW))
+			return (size_t)-1;
+		int is_div = (kind & K_DIV) != 0, is_bq = (kind & K_QUOTE) != 0;
+		if (!close && (kind & K_SCRIPT) && p[k - 2] != '/') {
+			/* raw text up to "</script" or "</style" (see skim) */
+			const char *r = p + k;
+			while ((r = memchr(r, '<', (size_t)(end - r))) != NULL &&
+			       !((size_t)(end - r) >= 2 + nl && r[1] == '/' &&
+				 !xmlStrncasecmp(BAD_CAST r + 2, BAD_CAST name, (int)nl)))
+				r++;
+			if (r == NULL)
+				return (size_t)-1;
+			p = r;
+			continue;
+		}
+		if (!close && (is_div || is_bq) && p[k - 2] != '/') {
+			if (n == sizeof st)
+				return (size_t)-1;
+			st[n++] = is_div ? 'd' : 'b';
+		} else if (close && is_div) {
+			while (n && st[n - 1] != 'd')
+				n--;
+			if (n == 0)  /* the container's own, or one outside it */
+				return (size_t)(p - html);
+			n--;
+		} else if (close && is_bq) {
+			if (n && st[n - 1] == 'b')
+				n--;
+			else if (n == 0 && !div)
+				return (size_t)(p - html);
+			/* else a <div> above it: libxml2 ignores the end tag */
+		} else if (close && !div) {
+			/* Another end tag closes the nearest element of its name
+			 * and all above it, <blockquote>s too (their end priority
+			 * is the same), where that element may be one libxml2
+			 * has closed already: a <blockquote> open in the container
+			 * may be closed, and with nothing of higher priority
+			 * between it and the outside, the container itself. */
+			if (memchr(st, 'b', n))
+				return (size_t)-1;
+			for (size_t i = 0; !memchr(st, 'd', n) && i < nopen; i++)
+				if (names(name, nl, (const char *)open[i]))
+					return (size_t)-1;
+		}
+		p += k;
+	}
+	return len;
+}
+
+/* Does html[0..len) show no words, hold no element html_to_text() sets
+ * apart (an empty signature still writes its "-- " line), and nothing in
+ * doubt? */
+static int shows_nothing(const char *html, size_t len, int *rc)
+{
+	sbuf t = SBUF_INIT;
+	struct skim sk = {&t, (size_t)-1, len, 1, 0, 0};
+	int quiet = (*rc = skim(html, len, &sk)) == 0 && !sk.doubt && !sk.apart;
+	for (size_t i = 0; quiet && i < t.len; i += space_len(t.s + i))
+		quiet = space_len(t.s + i) != 0;
+	sbuf_free(&t);
+	return quiet;
+}
+
+/* The words of html[0..len) to the quoted text. */
+static int quote_skim(struct walk *w, const char *html, size_t len)
+{
+	sbuf t = SBUF_INIT;
+	struct skim sk = {&t, (size_t)-1, len, 0, 0, 0};
+	/* as it stands: finish() tidies the lines, text_normalize() the
+	 * spaces within them */
+	int rc = skim(html, len, &sk) < 0 || end_line(&w->quoted, 1) < 0 ||
+		 sbuf_append(&w->quoted.raw, t.s ? t.s : "", t.len) < 0 ? -1 : 0;
+	sbuf_free(&t);
+	return rc;
+}
+
+/* The element e has just opened the quoted history. When nothing after
+ * the history shows a word, libxml2 need not read it: the history's words
+ * are skimmed for the customer's context (when wanted) and the parser is
+ * stopped. Outlook's reply header starts a history that runs to the end;
+ * a quote container is followed to its end (quote_end), and words after
+ * it keep the whole parse. Most bytes of a reply are its history. Returns
+ * -1 when out of memory. */
+static int skip_history(htmlParserCtxtPtr ctxt, struct walk *w, const struct elem *e)
+{
+	if (w->html == NULL || w->depth > HTML_OPEN_NAMES)
+		return 0;
+	size_t at = (size_t)ctxt->input->consumed + (size_t)(ctxt->input->cur - ctxt->input->base);
+	if (at >= w->len || w->html[at] != '>')  /* its start tag should end here */
+		return 0;
+	size_t from = at + 1, to = w->len;
+	int rc = 0;
+	if (!w->history) {
+		int div = !strcmp(e->name, "div");
+		if (!div && strcmp(e->name, "blockquote"))
+			return 0;
+		to = quote_end(w->html, w->len, from, div, w->open, w->depth - 1);
+		if (to == (size_t)-1 || !shows_nothing(w->html + to, w->len - to, &rc))
+			return rc;
+	}
+	if (w->want_quoted && quote_skim(w, w->html + from, to - from) < 0)
+		return -1;
+	w->skipped = 1;
+	xmlStopParser(ctxt);
+	return 0;
+}
+
 void html_init(void)
 {
 	xmlInitParser();
@@ -843,7 +1018,7 @@ enum html_status html_to_text(const char *html, size_t len, size_t max_size,
 	/* The context has its own copy of the SAX handler: ours replaces it
 	 * whole, so libxml2 builds no tree (and no document). */
 	size_t nodes = max_size / HTML_BYTES_PER_NODE;
-	struct walk w = { .want_quoted = quoted != NULL,
+	struct walk w = { .want_quoted = quoted != NULL, .html = max_size ? html : NULL, .len = len,
 		.left = !max_size ? (size_t)-1 : nodes > 1024 ? nodes : 1024,
 		.max_depth = max_size ? HTML_MAX_DEPTH : ~0u };
 	memset(ctxt->sax, 0, sizeof *ctxt->sax);
@@ -863,7 +1038,7 @@ enum html_status html_to_text(const char *html, size_t len, size_t max_size,
 	 * parser (xmlHaltParser: depth, internal error, OOM) sets disableSAX
 	 * and its error is the last one recorded. */
 	int err = ctxt->errNo;
-	int stopped = ctxt->disableSAX || err == XML_ERR_INTERNAL_ERROR;
+	int stopped = !w.skipped && (ctxt->disableSAX || err == XML_ERR_INTERNAL_ERROR);
 	htmlFreeParserCtxt(ctxt);
 	int rc = w.failed ? -1 : flush(&w);
 	sbuf_free(&w.pend);

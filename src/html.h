@@ -12,6 +12,17 @@
  * headings leave a blank line; <br> ends a line; list items start with "- ".
  * Entities are decoded by libxml2. Output is UTF-8 with '\n' line ends.
  *
+ * Most bytes of a reply are its quoted history, and libxml2 need not read
+ * what is left out: when the history starts (Outlook's reply header: the
+ * rest of the input; a <div> or <blockquote> quote container: up to where
+ * libxml2 would close it, followed by the tags that can close it) and nothing
+ * after it shows a word or a signature, the parser is stopped there and the
+ * history's words for the quoted text are taken without a parse (the skim
+ * below). Markup that could close the container otherwise (tables, stray end
+ * tags of elements open outside it, raw text elements) keeps the whole
+ * parse. With max_size 0 the whole input is always parsed: the reference
+ * the tests compare this with.
+ *
  * The text is taken from libxml2's SAX events as it parses: no tree is built,
  * so nesting depth costs no stack and the memory is the text. Element names
  * are read as written: Outlook's <o:p> is an unknown inline element, as in a
