@@ -205,7 +205,9 @@ echo "warm-up: $((SESS * 10)) messages per mode, not counted" | tee -a "$out"
 
 declare -A rates
 tg_lines="$E2E/tonegate-times"
+tg_cpu="$E2E/tonegate-cpu"   # its cpu= field: the CPU time judging took
 : >"$tg_lines"
+: >"$tg_cpu"
 bad=0
 for r in $(seq 1 "$ROUNDS"); do
 	for k in 0 1 2; do
@@ -223,7 +225,9 @@ for r in $(seq 1 "$ROUNDS"); do
 				'BEGIN {printf ", %s CPU %.2f s (%.3f ms per message)", name, c / hz, (n ? c / hz * 1000 / n : 0)}')
 		fi
 		if [ "$m" -eq 2 ]; then
-			grep 'time=' "$E2E/tonegate.log" | tail -n "+$((before + 1))" | sed -n 's/.* time=\([0-9.]*\)ms.*/\1/p' >>"$tg_lines"
+			grep 'time=' "$E2E/tonegate.log" | tail -n "+$((before + 1))" >"$E2E/tonegate-round"
+			sed -n 's/.* time=\([0-9.]*\)ms.*/\1/p' "$E2E/tonegate-round" >>"$tg_lines"
+			sed -n 's/.* cpu=\([0-9.]*\)ms.*/\1/p' "$E2E/tonegate-round" >>"$tg_cpu"
 			extra="$extra, $judged judged"
 			[ "$judged" -eq "$MSGS" ] || { b_ok=0; extra="$extra (expected $MSGS)"; }
 		elif [ "$judged" -ne 0 ]; then
@@ -270,6 +274,8 @@ read -r lat_n p50 p99 p999 pmax pmean <<<"$(pct "$tg_lines")"
 	echo "median messages/s: no milter $med0, do-nothing $med1, tonegate $med2"
 	echo "ratios: tonegate/do-nothing $ratio_null, tonegate/no-milter $ratio_none (do-nothing/no-milter $ratio_floor)"
 	echo "tonegate time= over $lat_n judged messages: p50 $p50 ms, p99 $p99 ms, p99.9 $p999 ms, max $pmax ms, mean $pmean ms"
+	read -r c_n c50 c99 c999 cmax cmean <<<"$(pct "$tg_cpu")"
+	echo "tonegate cpu= over the same $c_n messages (its own CPU time; time= less cpu= is waiting for a CPU): p50 $c50 ms, p99 $c99 ms, p99.9 $c999 ms, max $cmax ms, mean $cmean ms"
 	if [ -s "$quiet" ]; then
 		read -r q_n q50 q99 q999 qmax qmean <<<"$(pct "$quiet")"
 		echo "tonegate time= one message at a time (same replies, one session, $q_n messages): p50 $q50 ms, p99 $q99 ms, max $qmax ms, mean $qmean ms"

@@ -132,4 +132,12 @@ ok = (len(b) == 12 and b[-1][0] == "+Inf" and vals == sorted(vals) and vals[-1] 
 sys.exit(0 if ok else 1)
 PY
 
+# 7. cpu= beside time= on every judged line: the thread's CPU time, never
+# more than the wall-clock time around the same work.
+python3 - "$E2E/tonegate.log" <<'PY' && ok "cpu= on every judged line, within its time=" || fail "cpu= missing or above time=: $(grep -m3 ' time=' "$E2E/tonegate.log")"
+import re, sys
+pairs = re.findall(r" time=([0-9.]+)ms( cpu=([0-9.]+)ms)?", open(sys.argv[1]).read())
+sys.exit(0 if pairs and all(c and float(c) <= float(t) + 0.01 for t, _, c in pairs) else 1)
+PY
+
 e2e_end
