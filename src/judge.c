@@ -22,14 +22,17 @@ static int in_scope(const tg_policy *p, const tg_message *m, const tg_envelope *
 }
 
 /* The customer's quoted words, normalised and folded like the agent's, so
- * the checks can weigh a reply against what it answers. Bounded: only the
- * first max_decoded_size bytes of history are read. */
+ * the checks can weigh a reply against what it answers: the first
+ * max_context_size bytes of the history, where the message it answers is
+ * (older messages of the thread, the agent's own earlier replies among
+ * them, say nothing of this one). */
 static int customer_scan(tg_policy *p, tg_scratch *scratch, tg_judgement *j)
 {
 	sbuf raw = SBUF_INIT, norm = SBUF_INIT;
 	int rc = -1;
-	raw.max = norm.max = p->limits.max_decoded_size + 16;
-	size_t room = p->limits.max_decoded_size;
+	size_t room = p->limits.max_context_size < p->limits.max_decoded_size ?
+		p->limits.max_context_size : p->limits.max_decoded_size;
+	raw.max = norm.max = room + 16;
 	const char *parts[2] = {j->split.quoted.s, j->mail.quoted_html};
 	size_t lens[2] = {j->split.quoted.len, j->mail.quoted_html_len};
 	for (int i = 0; i < 2; i++) {

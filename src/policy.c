@@ -600,6 +600,7 @@ static const struct { const char *key; size_t off; int is_size; double min, max;
 	{"max_depth", offsetof(tg_limits, max_depth), 0, 1, 60},
 	{"max_parts", offsetof(tg_limits, max_parts), 0, 1, 1e6},
 	{"max_sentences", offsetof(tg_limits, max_sentences), 0, 1, 1e6},
+	{"max_context_size", offsetof(tg_limits, max_context_size), 1, 256, 1e9},
 };
 
 static int read_limits(struct ctx *c, const config_setting_t *g)
@@ -632,7 +633,7 @@ static int read_limits(struct ctx *c, const config_setting_t *g)
 		}
 		if (!done)
 			return unknown_key(c, s, "max_message_size, max_decoded_size, max_html_size, "
-					   "max_depth, max_parts, max_sentences, max_hits");
+					   "max_depth, max_parts, max_sentences, max_context_size, max_hits");
 	}
 	return 0;
 }

@@ -14,9 +14,10 @@ typedef struct tg_limits {
 	unsigned max_depth;       /* MIME nesting */
 	unsigned max_parts;       /* MIME parts */
 	unsigned max_sentences;   /* sentences of agent text judged */
+	size_t max_context_size;  /* bytes of the customer's quoted words read */
 } tg_limits;
 
-#define TG_LIMITS_DEFAULT { 10u << 20, 4u << 20, 2u << 20, 20, 500, 2000 }
+#define TG_LIMITS_DEFAULT { 10u << 20, 4u << 20, 2u << 20, 20, 500, 2000, 4096 }
 
 typedef enum tg_status {
 	TG_OK = 0,

@@ -91,6 +91,39 @@ START_TEST(verdicts)
 }
 END_TEST
 
+/* The customer's context is the start of the quoted history (the message
+ * the reply answers): limits.max_context_size bytes of it, 4096 in the
+ * default policy. "Still broken!!" makes the customer upset before 5 KB of
+ * calm history, and is not read after it. */
+START_TEST(context_is_the_start_of_the_history)
+{
+	tg_policy *p = tu_policy();
+	ck_assert_uint_eq(p->limits.max_context_size, 4096);
+	for (int upset_first = 0; upset_first < 2; upset_first++) {
+		sbuf m = SBUF_INIT;
+		int rc = sbuf_puts(&m, PLAIN "Fixed, thanks! Let me know if it happens again.\n\n");
+		if (upset_first)
+			rc |= sbuf_puts(&m, "> Still broken!!\n");
+		for (int i = 0; i < 100; i++)  /* 5,300 bytes */
+			rc |= sbuf_puts(&m, "> The parcel arrived on Tuesday and the box was fine.\n");
+		if (!upset_first)
+			rc |= sbuf_puts(&m, "> Still broken!!\n");
+		ck_assert_int_eq(rc, 0);
+		tg_judgement j;
+		tu_judge(p, m.s, &j);
+		char got[256];
+		tu_rules(&j.verdict, got, sizeof got);
+		ck_assert_msg(strcmp(got, upset_first ? "greeting closing empathy" : "greeting closing") == 0,
+			      "upset %s the context: [%s]", upset_first ? "in" : "past", got);
+		/* about 4096 / 5.3 bytes a word, not the 1,000 quoted */
+		ck_assert_msg(j.customer_words > 600 && j.customer_words < 850, "%zu words", j.customer_words);
+		judge_free(&j);
+		sbuf_free(&m);
+	}
+	policy_unref(p);
+}
+END_TEST
+
 static const tg_finding *finding(const tg_verdict *v, tg_rule_id r)
 {
 	for (size_t i = 0; i < v->nf; i++)
@@ -233,6 +266,7 @@ int main(void)
 	Suite *s = suite_create("engine");
 	TCase *tc = tcase_create("judge");
 	tcase_add_loop_test(tc, verdicts, 0, (int)(sizeof cases / sizeof cases[0]));
+	tcase_add_test(tc, context_is_the_start_of_the_history);
 	tcase_add_test(tc, excerpt_is_the_sentence_as_written);
 	tcase_add_test(tc, customer_name_from_encoded_to);
 	tcase_add_test(tc, statuses_for_unjudgeable_input);
