@@ -28,8 +28,12 @@ id_of() {  # id_of TOKEN: the held message whose header carries TOKEN
 hold() {  # hold TOKEN [SUBJECT TEXT]: send the curt reply marked with TOKEN, print its ID once held
 	sed -e "s/^Subject: .*/Subject: Re: Friday $1${2:-}/" -e "s/^Message-ID: .*/Message-ID: <$1@acme.example>/" \
 		"$ex/02-curt.eml" >"$E2E/$1.eml"
-	send agent@acme.example maria@example.net "$E2E/$1.eml" >/dev/null
-	wait_for 20 id_of "$1" && id_of "$1"
+	send agent@acme.example maria@example.net "$E2E/$1.eml" >"$E2E/$1.send"
+	wait_for 60 id_of "$1" && id_of "$1" && return 0
+	# what happened, for the log of a failed run
+	{ echo "--- swaks:"; cat "$E2E/$1.send"; echo "--- tonegate:"; tail -n 5 "$E2E/tonegate.log"
+	  echo "--- maillog:"; tail -n 10 "$E2E/maillog" 2>/dev/null; } >&2
+	return 1
 }
 in_queue() { postqueue -c "$PF" -j | grep -q "\"queue_id\": *\"$1\""; }
 
