@@ -25,7 +25,10 @@
 # Needs root (private Postfix); skips (exit 0, says so) otherwise. Everything
 # listens on 127.0.0.1, every wait is bounded, everything is torn down at the
 # end. Environment: BENCH_RELAY_ROUNDS (3), BENCH_RELAY_MSGS (5000),
-# BENCH_RELAY_SESSIONS (20), BENCH_N / BENCH_SEED (the corpus, 2000 / 5).
+# BENCH_RELAY_SESSIONS (20), BENCH_N / BENCH_SEED (the corpus, 2000 / 5),
+# BENCH_RELAY_QUIET (25 messages per reply one at a time; 0 skips that),
+# BENCH_TG_EXTRA (lines added to tonegate's config, for experiments such as
+# 'pass_header = false;'; the figures are then not the default's).
 set -u
 src=$(cd "$1" && pwd)
 build=$(cd "$2" && pwd)
@@ -135,6 +138,7 @@ chmod 0644 "$E2E/tg/policy.conf"
 tonegate_conf "$E2E/tg/policy.conf"
 sed -i 's/^status_interval = 1;/status_interval = 60;/; s/^metrics_interval = 1;/metrics_interval = 60;/' \
 	"$E2E/tg/tonegate.conf"
+[ -n "${BENCH_TG_EXTRA:-}" ] && echo "$BENCH_TG_EXTRA" >>"$E2E/tg/tonegate.conf"
 tonegate_start || exit 1
 "$NULLMILTER" "inet:$NULLPORT@127.0.0.1" >"$E2E/nullmilter.log" 2>&1 &
 NM_PID=$!
