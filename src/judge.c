@@ -10,6 +10,7 @@
 void judge_init(void)
 {
 	html_init();
+	quote_init();
 }
 
 /* The envelope when there is one; otherwise From, To and Cc. */

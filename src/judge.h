@@ -48,7 +48,8 @@ void judge_free(tg_judgement *j);
  * max bytes (0: no cap) with "..." when cut. Returns what sbuf returns. */
 int judge_excerpt(const tg_judgement *j, const tg_finding *f, size_t max, sbuf *out);
 
-/* One-time process set-up (libxml2, libetpan); call before threads start. */
+/* One-time process set-up (libxml2, the quote patterns); call before
+ * threads start, so the first message does not pay for it. */
 void judge_init(void);
 
 #endif

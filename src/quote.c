@@ -81,6 +81,29 @@ static pcre2_code *re[P_COUNT];
 static pthread_once_t re_once = PTHREAD_ONCE_INIT;
 static int re_ok;
 
+/* Which two printable ASCII characters can start a line (after its white
+ * space) that these patterns match: asked of PCRE2 itself once, by partial
+ * matching each pair, so the table cannot disagree with the patterns. */
+static const int by_start[] = { P_MARKER, P_MOBILE, P_SIGNOFF };
+#define NSTART (sizeof by_start / sizeof by_start[0])
+static unsigned char starts[NSTART][94][95];  /* [c1 - '!'][c2 - ' '] */
+
+static void starts_fill(void)
+{
+	for (size_t k = 0; k < NSTART; k++) {
+		pcre2_code *r = re[by_start[k]];
+		pcre2_match_data *md = r ? pcre2_match_data_create_from_pattern(r, NULL) : NULL;
+		for (int a = 0; a < 94; a++)
+			for (int b = 0; b < 95; b++) {
+				char pair[2] = {(char)('!' + a), (char)(' ' + b)};
+				int rc = md ? pcre2_match(r, (PCRE2_SPTR)pair, 2, 0, PCRE2_PARTIAL_HARD, md, NULL) : 0;
+				/* no match data: every pair runs PCRE2 */
+				starts[k][a][b] = md == NULL || rc >= 0 || rc == PCRE2_ERROR_PARTIAL;
+			}
+		pcre2_match_data_free(md);
+	}
+}
+
 static void re_compile(void)
 {
 	re_ok = 1;
@@ -94,13 +117,79 @@ static void re_compile(void)
 			re_ok = 0;
 			continue;
 		}
-		pcre2_jit_compile(re[i], PCRE2_JIT_COMPLETE);
+		/* partial matching too for the patterns starts_fill() asks */
+		int partial = i == P_MARKER || i == P_MOBILE || i == P_SIGNOFF;
+		pcre2_jit_compile(re[i], PCRE2_JIT_COMPLETE | (partial ? PCRE2_JIT_PARTIAL_HARD : 0));
 	}
+	starts_fill();
+}
+
+/* Does haystack[0..n) hold needle (lower case), in any case? */
+static int has_ci(const char *h, size_t n, const char *needle)
+{
+	size_t k = strlen(needle);
+	for (size_t i = 0; i + k <= n; i++)
+		if ((h[i] | 0x20) == needle[0] && strncasecmp(h + i, needle, k) == 0)
+			return 1;
+	return 0;
+}
+
+/* Can patterns[p] match the line? 0 only when it cannot: a necessary
+ * condition checked before PCRE2 runs on the agent's lines (most lines are
+ * none of these). Only lines of ASCII are filtered: there the patterns'
+ * letters can only match ASCII letters in either case (caseless UTF
+ * matching pairs 's' with U+017F and 'k' with U+212A, never in such a line),
+ * and their \s at the start only ASCII white space. */
+static int may_match(int p, const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)s[i] >= 0x80)
+			return 1;
+	size_t i = 0;
+	while (i < n && (s[i] == ' ' || s[i] == '\t' || s[i] == '\v' || s[i] == '\f' || s[i] == '\r'))
+		i++;
+	const unsigned char *t = (const unsigned char *)s + i;
+	int pair = n - i >= 2 && t[0] > ' ' && t[0] < 0x7f && t[1] >= ' ' && t[1] < 0x7f;
+	for (size_t k = 0; k < NSTART; k++)
+		if (by_start[k] == p)
+			return !pair || starts[k][t[0] - '!'][t[1] - ' '];
+	if (p == P_HELPDESK)  /* "(reply|response) above this line" */
+		return has_ci(s, n, "above this line");
+	if (p == P_DISCLAIMER) {
+		/* each alternative starts with one of these, or holds one of
+		 * the two phrases the ".{0,80}" ones end in */
+		static const char first[][3] = {"co", "di", "th", "if", "ve", "ce"};
+		for (size_t k = 0; pair && k < sizeof first / sizeof first[0]; k++)
+			if ((t[0] | 0x20) == first[k][0] && (t[1] | 0x20) == first[k][1])
+				return 1;
+		return !pair || has_ci(s, n, "regulated by") || has_ci(s, n, "registered ");
+	}
+	return 1;
+}
+
+void quote_init(void)
+{
+	pthread_once(&re_once, re_compile);
+}
+
+int quote_prefilter_agrees(const char *s, size_t n)
+{
+	pthread_once(&re_once, re_compile);
+	for (int p = 0; p < P_COUNT; p++) {
+		if (re[p] == NULL || may_match(p, s, n))
+			continue;
+		pcre2_match_data *md = pcre2_match_data_create_from_pattern(re[p], NULL);
+		int hit = md && pcre2_match(re[p], (PCRE2_SPTR)s, n, 0, 0, md, NULL) >= 0;
+		pcre2_match_data_free(md);
+		if (hit)
+			return 0;
+	}
+	return 1;
 }
 
 static int line_is(int p, const char *s, size_t n, pcre2_match_data *md)
 {
-	return re[p] && pcre2_match(re[p], (PCRE2_SPTR)s, n, 0, 0, md, NULL) >= 0;
+	return re[p] && may_match(p, s, n) && pcre2_match(re[p], (PCRE2_SPTR)s, n, 0, 0, md, NULL) >= 0;
 }
 
 typedef struct { const char *s; size_t n; } line;

@@ -4,6 +4,9 @@
 #include <check.h>
 #include "quote.h"
 
+#include <ctype.h>
+#include <dirent.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -244,6 +247,100 @@ START_TEST(test_regressions)
 }
 END_TEST
 
+/* The quick checks before each line pattern (may_match in quote.c) never
+ * skip a line the pattern matches: the first words of every alternative of
+ * the patterns, in three cases, after white space and followed by endings,
+ * and every line of the corpora's raw messages. */
+static const char *const openers[] = {
+	"-----Original Message-----", "-- Forwarded message --", "Begin forwarded message:",
+	"Anfang der weitergeleiteten Nachricht:", "Sent from my iPhone", "Sent from Mail for Windows",
+	"Get Outlook for iOS", "Sent from Yahoo Mail on Android", "Sent from my Galaxy", "Von meinem iPhone gesendet",
+	"Enviado desde mi iPhone", "Verzonden vanaf mijn iPad", "Inviato dal mio iPhone", "Enviado do meu iPhone",
+	"CONFIDENTIALITY NOTICE:", "Disclaimer: x", "Confidential: y", "This email is confidential",
+	"This message and any attachments are intended", "The information contained in this email",
+	"If you are not the intended recipient", "If you have received this in error",
+	"Acme Ltd is authorised and regulated by the FCA", "Registered in England No. 1",
+	"Vertraulichkeitshinweis", "Diese E-Mail ist vertraulich", "Ce message est confidentiel",
+	"Best regards,", "Kind regards, Raj", "Thanks, Raj", "Thank you!", "Cheers", "Sincerely yours,",
+	"Yours truly,", "All the best", "Take care", "Talk soon", "Many thanks", "Warmly,", "Regards",
+	"With kind regards", "Have a great day", "Happy holidays", "Enjoy your weekend", "Mit freundlichen Grüßen",
+	"Cordialement", "Saludos cordiales", "Met vriendelijke groet", "Pozdrawiam", "Obrigado", "Grazie",
+	"Mvh", "Z poważaniem", "Un saludo", "Um abraço", "Distinti saluti", "With thanks for your help,",
+	"Please reply above this line", "## Reply above this line ##", "Type your response ABOVE THIS LINE",
+	"Write your reply above this line.", "your reply above this line", "_________________",
+};
+
+static void case_of(char *s, int how)
+{
+	for (size_t i = 0; s[i]; i++)
+		if ((unsigned char)s[i] < 0x80)
+			s[i] = (char)(how == 0 ? s[i] : how == 1 ? toupper((unsigned char)s[i]) : tolower((unsigned char)s[i]));
+}
+
+START_TEST(test_prefilter_openers)
+{
+	static const char *const lead[] = {"", " ", "\t", "  \t ", "\v"};
+	static const char *const tail[] = {"", ",", ":", " Bob", ", Maria Lopez", "!", " ---", " and more words here."};
+	char line[256];
+	size_t n = 0;
+	for (size_t o = 0; o < sizeof openers / sizeof *openers; o++)
+		for (int c = 0; c < 3; c++)
+			for (size_t l = 0; l < sizeof lead / sizeof *lead; l++)
+				for (size_t t = 0; t < sizeof tail / sizeof *tail; t++) {
+					snprintf(line, sizeof line, "%s%s%s", lead[l], openers[o], tail[t]);
+					case_of(line + strlen(lead[l]), c);
+					ck_assert_msg(quote_prefilter_agrees(line, strlen(line)), "skipped: [%s]", line);
+					n++;
+				}
+	ck_assert_uint_gt(n, 5000);
+}
+END_TEST
+
+static size_t lines_of_dir(const char *dir)
+{
+	size_t n = 0;
+	DIR *d = opendir(dir);
+	ck_assert_msg(d != NULL, "%s", dir);
+	for (struct dirent *e; (e = readdir(d)) != NULL;) {
+		if (e->d_name[0] == '.')
+			continue;
+		char path[4096];
+		snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+		DIR *sub = opendir(path);
+		if (sub) {
+			closedir(sub);
+			n += lines_of_dir(path);
+			continue;
+		}
+		FILE *f = fopen(path, "rb");
+		if (f == NULL)
+			continue;
+		char buf[8192];
+		while (fgets(buf, sizeof buf, f)) {
+			size_t k = strcspn(buf, "\r\n");
+			ck_assert_msg(quote_prefilter_agrees(buf, k), "%s: skipped [%.*s]", path, (int)k, buf);
+			n++;
+		}
+		fclose(f);
+	}
+	closedir(d);
+	return n;
+}
+
+START_TEST(test_prefilter_corpora)
+{
+	const char *top = getenv("top_srcdir");
+	static const char *const dirs[] = {"tests/corpus", "conf/examples", "tests/fuzz/corpus/message"};
+	size_t n = 0;
+	for (size_t i = 0; i < sizeof dirs / sizeof *dirs; i++) {
+		char dir[4096];
+		snprintf(dir, sizeof dir, "%s/%s", top && *top ? top : ".", dirs[i]);
+		n += lines_of_dir(dir);
+	}
+	ck_assert_uint_gt(n, 10000);
+}
+END_TEST
+
 #define NROWS(a) (int)(sizeof a / sizeof a[0])
 
 static Suite *quote_suite(void)
@@ -255,6 +352,9 @@ static Suite *quote_suite(void)
 	tcase_add_loop_test(tc, test_is_signoff, 0, NROWS(signoffs));
 	tcase_add_test(tc, test_is_signoff_len);
 	tcase_add_loop_test(tc, test_offsets, 0, NROWS(offsets));
+	tcase_add_test(tc, test_prefilter_openers);
+	tcase_add_test(tc, test_prefilter_corpora);
+	tcase_set_timeout(tc, 60);
 	suite_add_tcase(s, tc);
 	TCase *kb = tcase_create("regressions");
 	tcase_add_loop_test(kb, test_regressions, 0, NROWS(regressions));
