@@ -106,8 +106,8 @@ static sfsistat nm_close(SMFICTX *ctx)
 
 int main(int argc, char **argv)
 {
-	if (argc != 2 || strncmp(argv[1], "inet:", 5) != 0) {
-		fprintf(stderr, "usage: nullmilter inet:PORT@127.0.0.1\n");
+	if (argc != 2 || (strncmp(argv[1], "inet:", 5) != 0 && strncmp(argv[1], "unix:", 5) != 0)) {
+		fprintf(stderr, "usage: nullmilter inet:PORT@127.0.0.1 | unix:/PATH\n");
 		return 2;
 	}
 	static struct smfiDesc desc = {

@@ -28,7 +28,10 @@
 # BENCH_RELAY_SESSIONS (20), BENCH_N / BENCH_SEED (the corpus, 2000 / 5),
 # BENCH_RELAY_QUIET (25 messages per reply one at a time; 0 skips that),
 # BENCH_TG_EXTRA (lines added to tonegate's config, for experiments such as
-# 'pass_header = false;'; the figures are then not the default's).
+# 'pass_header = false;'; the figures are then not the default's),
+# BENCH_RELAY_SOCKET (unix, the default: both filters on unix sockets in the
+# run's directory, as a packaged tonegate listens; inet: both on 127.0.0.1
+# ports).
 set -u
 src=$(cd "$1" && pwd)
 build=$(cd "$2" && pwd)
@@ -139,13 +142,26 @@ tonegate_conf "$E2E/tg/policy.conf"
 sed -i 's/^status_interval = 1;/status_interval = 60;/; s/^metrics_interval = 1;/metrics_interval = 60;/' \
 	"$E2E/tg/tonegate.conf"
 [ -n "${BENCH_TG_EXTRA:-}" ] && echo "$BENCH_TG_EXTRA" >>"$E2E/tg/tonegate.conf"
-tonegate_start || exit 1
-"$NULLMILTER" "inet:$NULLPORT@127.0.0.1" >"$E2E/nullmilter.log" 2>&1 &
-NM_PID=$!
-wait_for 20 bash -c "exec 3<>/dev/tcp/127.0.0.1/$NULLPORT" || { echo "relay: nullmilter did not listen"; cat "$E2E/nullmilter.log"; exit 1; }
+SOCKET=${BENCH_RELAY_SOCKET:-unix}
+if [ "$SOCKET" = unix ]; then
+	# Postfix's smtpd (user postfix) connects: the sockets are world-writable
+	sed -i "s|^socket = .*|socket = \"unix:$E2E/tg/tonegate.sock\";\nsocket_mode = \"0666\";|" "$E2E/tg/tonegate.conf"
+	"$TONEGATE" -f -c "$E2E/tg/tonegate.conf" >>"$E2E/tonegate.log" 2>&1 &
+	TG_PID=$!
+	wait_for 60 test -S "$E2E/tg/tonegate.sock" || { echo "relay: tonegate did not listen"; cat "$E2E/tonegate.log"; exit 1; }
+	(umask 0; exec "$NULLMILTER" "unix:$E2E/null.sock") >"$E2E/nullmilter.log" 2>&1 &
+	NM_PID=$!
+	wait_for 20 test -S "$E2E/null.sock" || { echo "relay: nullmilter did not listen"; cat "$E2E/nullmilter.log"; exit 1; }
+	milter_of=("" "unix:$E2E/null.sock" "unix:$E2E/tg/tonegate.sock")
+else
+	tonegate_start || exit 1
+	"$NULLMILTER" "inet:$NULLPORT@127.0.0.1" >"$E2E/nullmilter.log" 2>&1 &
+	NM_PID=$!
+	wait_for 20 bash -c "exec 3<>/dev/tcp/127.0.0.1/$NULLPORT" || { echo "relay: nullmilter did not listen"; cat "$E2E/nullmilter.log"; exit 1; }
+	milter_of=("" "inet:127.0.0.1:$NULLPORT" "inet:127.0.0.1:$MILTER")
+fi
 
 names=("no-milter" "do-nothing" "tonegate")
-milter_of=("" "inet:127.0.0.1:$NULLPORT" "inet:127.0.0.1:$MILTER")
 pid_of=("" "$NM_PID" "$TG_PID")
 cur_mode=-1
 use_mode() {  # smtpd_milters for mode $1, then a reload (smtpd processes restart)
@@ -195,7 +211,7 @@ burst() {
 hz=$(getconf CLK_TCK)
 {
 	echo "== relay: $ROUNDS rounds of (no milter, do-nothing filter, tonegate) alternated; each a burst of $MSGS messages over $SESS parallel SMTP sessions"
-	echo "private Postfix $(postconf -d -h mail_version 2>/dev/null) on 127.0.0.1 (default_process_limit = 100), smtp-sink -d behind it, $(nproc) CPUs"
+	echo "private Postfix $(postconf -d -h mail_version 2>/dev/null) on 127.0.0.1 (default_process_limit = 100), smtp-sink -d behind it, $(nproc) CPUs; milters on $SOCKET sockets"
 	echo "replies sent: $SESS from $(basename "$corpus") (10 plain, 5 HTML-only, 4 multipart/alternative, 1 multipart/mixed per 20), ${size_min}-${size_max} KB, mean ${size_mean} KB; one per session:"
 	echo "\$ smtp-source -s 1 -m $((MSGS / SESS)) -c -F REPLY.eml -f agent@acme.example -t customer@example.net 127.0.0.1:\$SMTPD   (x $SESS in parallel)"
 } | tee "$out"
