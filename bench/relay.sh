@@ -146,20 +146,18 @@ SOCKET=${BENCH_RELAY_SOCKET:-unix}
 if [ "$SOCKET" = unix ]; then
 	# Postfix's smtpd (user postfix) connects: the sockets are world-writable
 	sed -i "s|^socket = .*|socket = \"unix:$E2E/tg/tonegate.sock\";\nsocket_mode = \"0666\";|" "$E2E/tg/tonegate.conf"
-	"$TONEGATE" -f -c "$E2E/tg/tonegate.conf" >>"$E2E/tonegate.log" 2>&1 &
-	TG_PID=$!
-	wait_for 60 test -S "$E2E/tg/tonegate.sock" || { echo "relay: tonegate did not listen"; cat "$E2E/tonegate.log"; exit 1; }
-	(umask 0; exec "$NULLMILTER" "unix:$E2E/null.sock") >"$E2E/nullmilter.log" 2>&1 &
-	NM_PID=$!
-	wait_for 20 test -S "$E2E/null.sock" || { echo "relay: nullmilter did not listen"; cat "$E2E/nullmilter.log"; exit 1; }
+	null_addr="unix:$E2E/null.sock"
 	milter_of=("" "unix:$E2E/null.sock" "unix:$E2E/tg/tonegate.sock")
+	null_up() { test -S "$E2E/null.sock"; }
 else
-	tonegate_start || exit 1
-	"$NULLMILTER" "inet:$NULLPORT@127.0.0.1" >"$E2E/nullmilter.log" 2>&1 &
-	NM_PID=$!
-	wait_for 20 bash -c "exec 3<>/dev/tcp/127.0.0.1/$NULLPORT" || { echo "relay: nullmilter did not listen"; cat "$E2E/nullmilter.log"; exit 1; }
+	null_addr="inet:$NULLPORT@127.0.0.1"   # libmilter's form; Postfix writes host:port
 	milter_of=("" "inet:127.0.0.1:$NULLPORT" "inet:127.0.0.1:$MILTER")
+	null_up() { (exec 3<>"/dev/tcp/127.0.0.1/$NULLPORT") 2>/dev/null; }
 fi
+tonegate_start || exit 1
+(umask 0; exec "$NULLMILTER" "$null_addr") >"$E2E/nullmilter.log" 2>&1 &
+NM_PID=$!
+wait_for 20 null_up || { echo "relay: nullmilter did not listen"; cat "$E2E/nullmilter.log"; exit 1; }
 
 names=("no-milter" "do-nothing" "tonegate")
 pid_of=("" "$NM_PID" "$TG_PID")

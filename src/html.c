@@ -29,7 +29,6 @@ struct walk {
 	int pre;           /* depth of <pre> */
 	sbuf pend;         /* text since the last other event: what a tree
 			    * would hold as one text node */
-	int pend_cdata;    /* ... as one CDATA node */
 	int failed;        /* out of memory: the parser was stopped */
 	const char *html;  /* the input, for skip_history() */
 	size_t len;
@@ -181,7 +180,7 @@ static int is_history(const struct elem *n)
 	const char *id = n->id, *style = n->style;
 	if (id && in_list(id, strlen(id), history_ids))
 		return 1;
-	if (!style || strcmp(n->name, "div"))
+	if (!style || !(n->kind & K_DIV))
 		return 0;
 	/* Outlook desktop's separator; "border-top:none" is mere styling. */
 	const xmlChar *b = xmlStrcasestr(BAD_CAST style, BAD_CAST "border-top");
@@ -502,27 +501,17 @@ static void on_end(void *ctx, const xmlChar *name)
 	w->depth--;
 }
 
-static void on_text(void *ctx, const xmlChar *ch, int len, int cdata)
+/* Text. (libxml2 hands the raw text of <script> and <style> on as CDATA
+ * blocks, or as text without a cdataBlock handler: either way inside an
+ * element left out.) */
+static void on_chars(void *ctx, const xmlChar *ch, int len)
 {
 	struct walk *w = walk_of(ctx);
 	/* outside every element a tree has no node to hold text */
 	if (w->over || w->failed || w->depth == 0 || w->skip || len <= 0)
 		return;
-	if (w->pend_cdata != cdata && flush(w) < 0)
-		return fail(ctx);
-	w->pend_cdata = cdata;
 	if (sbuf_append(&w->pend, (const char *)ch, (size_t)len) < 0)
 		fail(ctx);
-}
-
-static void on_chars(void *ctx, const xmlChar *ch, int len)
-{
-	on_text(ctx, ch, len, 0);
-}
-
-static void on_cdata(void *ctx, const xmlChar *ch, int len)
-{
-	on_text(ctx, ch, len, 1);
 }
 
 /* A comment or processing instruction: a node between two texts. */
@@ -981,8 +970,8 @@ static int skip_history(htmlParserCtxtPtr ctxt, struct walk *w, const struct ele
 	size_t from = at + 1, to = w->len;
 	int rc = 0;
 	if (!w->history) {
-		int div = !strcmp(e->name, "div");
-		if (!div && strcmp(e->name, "blockquote"))
+		int div = (e->kind & K_DIV) != 0;
+		if (!div && !(e->kind & K_QUOTE))
 			return 0;
 		to = quote_end(w->html, w->len, from, div, w->open, w->depth - 1);
 		if (to == (size_t)-1 || !shows_nothing(w->html + to, w->len - to, &rc))
@@ -1026,7 +1015,6 @@ enum html_status html_to_text(const char *html, size_t len, size_t max_size,
 	ctxt->sax->startElement = on_start;
 	ctxt->sax->endElement = on_end;
 	ctxt->sax->characters = on_chars;
-	ctxt->sax->cdataBlock = on_cdata;
 	ctxt->sax->comment = on_comment;
 	ctxt->sax->processingInstruction = on_pi;
 	ctxt->_private = &w;

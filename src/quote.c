@@ -118,8 +118,10 @@ static void re_compile(void)
 			continue;
 		}
 		/* partial matching too for the patterns starts_fill() asks */
-		int partial = i == P_MARKER || i == P_MOBILE || i == P_SIGNOFF;
-		pcre2_jit_compile(re[i], PCRE2_JIT_COMPLETE | (partial ? PCRE2_JIT_PARTIAL_HARD : 0));
+		uint32_t jit = PCRE2_JIT_COMPLETE;
+		for (size_t k = 0; k < NSTART; k++)
+			jit |= by_start[k] == i ? PCRE2_JIT_PARTIAL_HARD : 0;
+		pcre2_jit_compile(re[i], jit);
 	}
 	starts_fill();
 }

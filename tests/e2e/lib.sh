@@ -104,10 +104,16 @@ CF
 	chmod 0777 "$E2E/tg"  # tonegate runs as nobody and writes its metrics here
 }
 
-tonegate_start() {
+tonegate_start() {  # waits for the socket of the config: unix:PATH, else $MILTER
 	"$TONEGATE" -f -c "$E2E/tg/tonegate.conf" >>"$E2E/tonegate.log" 2>&1 &
 	TG_PID=$!
-	wait_for 60 bash -c "exec 3<>/dev/tcp/127.0.0.1/$MILTER" || { echo "tonegate did not listen"; cat "$E2E/tonegate.log"; return 1; }
+	local sock
+	sock=$(sed -n 's/^socket = "unix:\(.*\)";$/\1/p' "$E2E/tg/tonegate.conf")
+	if [ -n "$sock" ]; then
+		wait_for 60 test -S "$sock"
+	else
+		wait_for 60 bash -c "exec 3<>/dev/tcp/127.0.0.1/$MILTER"
+	fi || { echo "tonegate did not listen"; cat "$E2E/tonegate.log"; return 1; }
 }
 
 e2e_stop() {
