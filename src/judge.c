@@ -27,12 +27,16 @@ static int in_scope(const tg_policy *p, const tg_message *m, const tg_envelope *
  * max_context_size bytes of the history, where the message it answers is
  * (older messages of the thread, the agent's own earlier replies among
  * them, say nothing of this one). */
+static size_t context_room(const tg_limits *lim)
+{
+	return lim->max_context_size < lim->max_decoded_size ? lim->max_context_size : lim->max_decoded_size;
+}
+
 static int customer_scan(tg_policy *p, tg_scratch *scratch, tg_judgement *j)
 {
 	sbuf raw = SBUF_INIT, norm = SBUF_INIT;
 	int rc = -1;
-	size_t room = p->limits.max_context_size < p->limits.max_decoded_size ?
-		p->limits.max_context_size : p->limits.max_decoded_size;
+	size_t room = context_room(&p->limits);
 	raw.max = norm.max = room + 16;
 	const char *parts[2] = {j->split.quoted.s, j->mail.quoted_html};
 	size_t lens[2] = {j->split.quoted.len, j->mail.quoted_html_len};
@@ -96,7 +100,8 @@ static void words_take(tg_judgement *to, const tg_judgement *from)
 static int judge_words(tg_policy *p, tg_scratch *scratch, const tg_ruleset *rs, const char *text,
 		       size_t len, tg_judgement *j)
 {
-	if (quote_split(text, len, &j->split) < 0)
+	/* customer_scan reads no more of the history than this */
+	if (quote_split_keep(text, len, context_room(&p->limits), &j->split) < 0)
 		return -1;
 	if (reply_build(&j->reply, j->split.agent.s ? j->split.agent.s : "", j->split.agent.len,
 			p->limits.max_sentences) < 0)

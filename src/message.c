@@ -152,6 +152,13 @@ void message_prescan(const char *raw, size_t len, unsigned max_depth,
 /* Unfold, decode RFC 2047 words and make valid UTF-8. Caller frees. */
 static char *header_decode(const char *v, size_t n)
 {
+	/* Most values are one line of printable ASCII without an encoded
+	 * word: they are their own decoding. */
+	size_t k = 0;
+	while (k < n && v[k] >= 0x20 && v[k] < 0x7f && !(v[k] == '=' && k + 1 < n && v[k + 1] == '?'))
+		k++;
+	if (k == n)
+		return strndup(v, n);
 	sbuf u = SBUF_INIT, out = SBUF_INIT;
 	for (size_t i = 0; i < n; i++)
 		if (v[i] != '\r' && v[i] != '\n' && sbuf_putc(&u, v[i] == '\t' ? ' ' : v[i]) < 0)
@@ -993,7 +1000,7 @@ static tg_status shown_add(struct shown *sh, sbuf *t, struct notes *nt)
 		return TG_DECODED_TOO_BIG;
 	if (sh->n) {
 		tg_split sp;
-		int rc = quote_split(sh->last.s, sh->last.len, &sp);
+		int rc = quote_split_keep(sh->last.s, sh->last.len, sh->lim->max_context_size, &sp);
 		if (rc == 0 && sp.agent.len)
 			rc = sbuf_append(&sh->text, sp.agent.s, sp.agent.len) < 0 || sbuf_putc(&sh->text, '\n') < 0 ? -1 : 0;
 		if (rc == 0 && sp.quoted.len)
@@ -1116,12 +1123,12 @@ static tg_status seen_more(const sbuf *p, const struct pairs *all, struct pairs 
 	memset(&pp, 0, sizeof pp);
 	tg_status st = TG_OK;
 	if (own->slot == NULL &&
-	    (quote_split(p->s, reply_len(p->s, p->len), &pp) < 0 || pairs_of(own, pp.agent.s, pp.agent.len) < 0))
+	    (quote_split_keep(p->s, reply_len(p->s, p->len), 0, &pp) < 0 || pairs_of(own, pp.agent.s, pp.agent.len) < 0))
 		st = TG_NOMEM;
 	quote_split_free(&pp);
 	if (st == TG_OK && !cut)
 		*more = shows_more(all, own, v, n);
-	else if (st == TG_OK && quote_split(v ? v : "", n, &sp) == 0)
+	else if (st == TG_OK && quote_split_keep(v ? v : "", n, 0, &sp) == 0)
 		*more = shows_more(all, own, sp.agent.s, sp.agent.len);
 	else
 		st = TG_NOMEM;

@@ -5,6 +5,7 @@
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -287,21 +288,33 @@ static int put_line(sbuf *sb, line l)
 	return 0;
 }
 
-/* Append lines [a,b) to sb, without the leading '>' marks when unquote. */
-static int put_lines(sbuf *sb, const line *L, size_t a, size_t b, int unquote)
+/* Where history or signature lines go: at least the first keep bytes of
+ * them, and always the first line that is not blank (so a reader can still
+ * tell an empty history from one), then no more. */
+typedef struct sink {
+	sbuf *sb;
+	size_t keep;
+	int word;  /* a line that is not blank went in */
+} sink;
+
+static int sink_full(const sink *k)
 {
-	for (size_t i = a; i < b; i++) {
-		line l = L[i];
-		while (unquote && l.n && (l.s[0] == '>' || (l.s[0] == ' ' && l.n > 1 && l.s[1] == '>'))) {
-			l.s++; l.n--;
-		}
-		if (unquote && l.n && l.s[0] == ' ') {
-			l.s++; l.n--;
-		}
-		if (put_line(sb, l) < 0)
-			return -1;
+	return k->word && k->sb->len >= k->keep;
+}
+
+/* Append line l to k, without the leading '>' marks when unquote. */
+static int sink_put(sink *k, line l, int unquote)
+{
+	if (sink_full(k))
+		return 0;
+	while (unquote && l.n && (l.s[0] == '>' || (l.s[0] == ' ' && l.n > 1 && l.s[1] == '>'))) {
+		l.s++; l.n--;
 	}
-	return 0;
+	if (unquote && l.n && l.s[0] == ' ') {
+		l.s++; l.n--;
+	}
+	k->word |= !is_blank(l);
+	return put_line(k->sb, l);
 }
 
 /* A line of nothing but dashes, underscores or the like. */
@@ -409,6 +422,11 @@ static size_t find_cut(const line *L, size_t n, unsigned char *drop, size_t *sig
 	return n;
 }
 
+int quote_split(const char *text, size_t len, tg_split *out)
+{
+	return quote_split_keep(text, len, SIZE_MAX, out);
+}
+
 void quote_split_free(tg_split *s)
 {
 	sbuf_free(&s->agent);
@@ -416,7 +434,7 @@ void quote_split_free(tg_split *s)
 	sbuf_free(&s->signature);
 }
 
-int quote_split(const char *text, size_t len, tg_split *out)
+int quote_split_keep(const char *text, size_t len, size_t keep, tg_split *out)
 {
 	memset(out, 0, sizeof *out);
 	pthread_once(&re_once, re_compile);
@@ -514,15 +532,16 @@ int quote_split(const char *text, size_t len, tg_split *out)
 	/* ">" lines above the cut are the customer's words wherever they are;
 	 * what is left between the agent's words and the cut is signature. */
 	size_t sig_end = sig < n ? n : cut;
-	for (size_t i = 0; i < cut; i++)
-		if (drop[i] && L[i].n && L[i].s[0] == '>' && put_lines(&out->quoted, L, i, i + 1, 1) < 0)
+	sink quoted = {&out->quoted, keep, 0}, signature = {&out->signature, keep, 0};
+	for (size_t i = 0; i < cut && !sink_full(&quoted); i++)
+		if (drop[i] && L[i].n && L[i].s[0] == '>' && sink_put(&quoted, L[i], 1) < 0)
 			goto out;
-	for (size_t i = agent_end; i < sig_end; i++)
-		if (!(drop[i] && L[i].s[0] == '>') && i != extra &&
-		    put_lines(&out->signature, L, i, i + 1, 0) < 0)
+	for (size_t i = agent_end; i < sig_end && !sink_full(&signature); i++)
+		if (!(drop[i] && L[i].s[0] == '>') && i != extra && sink_put(&signature, L[i], 0) < 0)
 			goto out;
-	if (sig == n && put_lines(&out->quoted, L, cut, n, 1) < 0)
-		goto out;
+	for (size_t i = cut; sig == n && i < n && !sink_full(&quoted); i++)
+		if (sink_put(&quoted, L[i], 1) < 0)
+			goto out;
 	rc = 0;
 out:
 	pcre2_match_data_free(md);

@@ -36,6 +36,10 @@ typedef struct tg_split {
 /* Returns 0, or -1 when out of memory. out is zeroed first; free with
  * quote_split_free() in every case. */
 int quote_split(const char *text, size_t len, tg_split *out);
+/* The same, for a reader of the first keep bytes of quoted and signature
+ * at most: each holds at least those (whole lines), and is blank only when
+ * quote_split's would be; the rest of the history is not copied. */
+int quote_split_keep(const char *text, size_t len, size_t keep, tg_split *out);
 void quote_split_free(tg_split *s);
 
 /* Is this one line (no '\n') a sign-off such as "Best regards," or

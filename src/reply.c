@@ -119,6 +119,13 @@ static int add_sentence(tg_reply *r, sbuf *norm, size_t *cap, size_t s, size_t e
 	t->question = norm->s[norm->len - 1] == '?';
 	t->words = (uint32_t)word_count(norm->s + t->off, t->len);
 	for (size_t i = s; i < e;) {
+		unsigned char b = (unsigned char)a[i];
+		if (b < 0x80) {  /* ASCII: text_is_upper/lower's first test, inline */
+			t->letters += (b | 0x20) >= 'a' && (b | 0x20) <= 'z';
+			t->caps += b >= 'A' && b <= 'Z';
+			i++;
+			continue;
+		}
 		size_t adv;
 		uint32_t c = text_u8decode((const unsigned char *)a + i, e - i, &adv);
 		if (text_is_upper(c)) { t->letters++; t->caps++; }

@@ -296,9 +296,11 @@ START_TEST(test_prefilter_openers)
 }
 END_TEST
 
-static size_t lines_of_dir(const char *dir)
+/* Every file under dir, read whole, to fn; the number of files. */
+static size_t each_file(const char *dir, void (*fn)(const char *path, const char *s, size_t n, size_t *count),
+			size_t *count)
 {
-	size_t n = 0;
+	size_t files = 0;
 	DIR *d = opendir(dir);
 	ck_assert_msg(d != NULL, "%s", dir);
 	for (struct dirent *e; (e = readdir(d)) != NULL;) {
@@ -309,35 +311,129 @@ static size_t lines_of_dir(const char *dir)
 		DIR *sub = opendir(path);
 		if (sub) {
 			closedir(sub);
-			n += lines_of_dir(path);
+			files += each_file(path, fn, count);
 			continue;
 		}
 		FILE *f = fopen(path, "rb");
 		if (f == NULL)
 			continue;
+		sbuf b = SBUF_INIT;
 		char buf[8192];
-		while (fgets(buf, sizeof buf, f)) {
-			size_t k = strcspn(buf, "\r\n");
-			ck_assert_msg(quote_prefilter_agrees(buf, k), "%s: skipped [%.*s]", path, (int)k, buf);
-			n++;
-		}
+		for (size_t k; (k = fread(buf, 1, sizeof buf, f)) > 0;)
+			ck_assert_int_eq(sbuf_append(&b, buf, k), 0);
 		fclose(f);
+		fn(path, STR(b), b.len, count);
+		sbuf_free(&b);
+		files++;
 	}
 	closedir(d);
-	return n;
+	return files;
+}
+
+static const char *const corpora[] = {"tests/corpus", "conf/examples", "tests/fuzz/corpus/message"};
+
+static size_t each_corpus_file(void (*fn)(const char *path, const char *s, size_t n, size_t *count),
+			       size_t *count)
+{
+	const char *top = getenv("top_srcdir");
+	size_t files = 0;
+	for (size_t i = 0; i < sizeof corpora / sizeof *corpora; i++) {
+		char dir[4096];
+		snprintf(dir, sizeof dir, "%s/%s", top && *top ? top : ".", corpora[i]);
+		files += each_file(dir, fn, count);
+	}
+	return files;
+}
+
+static void prefilter_lines(const char *path, const char *s, size_t n, size_t *count)
+{
+	for (const char *p = s, *end = s + n; p < end;) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		const char *le = nl ? nl : end;
+		size_t k = (size_t)(le - p);
+		if (k && p[k - 1] == '\r')
+			k--;
+		ck_assert_msg(quote_prefilter_agrees(p, k), "%s: skipped [%.*s]", path, (int)k, p);
+		(*count)++;
+		p = nl ? nl + 1 : end;
+	}
 }
 
 START_TEST(test_prefilter_corpora)
 {
-	const char *top = getenv("top_srcdir");
-	static const char *const dirs[] = {"tests/corpus", "conf/examples", "tests/fuzz/corpus/message"};
 	size_t n = 0;
-	for (size_t i = 0; i < sizeof dirs / sizeof *dirs; i++) {
-		char dir[4096];
-		snprintf(dir, sizeof dir, "%s/%s", top && *top ? top : ".", dirs[i]);
-		n += lines_of_dir(dir);
-	}
+	each_corpus_file(prefilter_lines, &n);
 	ck_assert_uint_gt(n, 10000);
+}
+END_TEST
+
+static int blank(const sbuf *b)
+{
+	for (size_t i = 0; i < b->len; i++)
+		if (!isspace((unsigned char)b->s[i]))
+			return 0;
+	return 1;
+}
+
+/* quote_split_keep(keep) against quote_split: the same agent and offsets;
+ * quoted and signature the first whole lines of quote_split's, at least
+ * keep bytes of them, blank only when quote_split's are. */
+static void keep_agrees(const char *where, const char *s, size_t n)
+{
+	static const size_t keeps[] = {0, 1, 64, 4096};
+	tg_split full;
+	ck_assert_int_eq(quote_split(s, n, &full), 0);
+	for (size_t k = 0; k < sizeof keeps / sizeof *keeps; k++) {
+		tg_split sp;
+		ck_assert_int_eq(quote_split_keep(s, n, keeps[k], &sp), 0);
+		ck_assert_msg(sp.agent.len == full.agent.len && memcmp(STR(sp.agent), STR(full.agent), sp.agent.len) == 0,
+			      "%s keep %zu: agent differs", where, keeps[k]);
+		ck_assert_msg(sp.signoff == full.signoff && sp.first_at == full.first_at && sp.tail_at == full.tail_at &&
+			      sp.interleaved == full.interleaved, "%s keep %zu: offsets differ", where, keeps[k]);
+		const sbuf *a[2] = {&sp.quoted, &sp.signature}, *b[2] = {&full.quoted, &full.signature};
+		for (int i = 0; i < 2; i++) {
+			size_t want = keeps[k] < b[i]->len ? keeps[k] : b[i]->len;
+			ck_assert_msg(a[i]->len >= want && a[i]->len <= b[i]->len &&
+				      memcmp(STR(*a[i]), STR(*b[i]), a[i]->len) == 0 &&
+				      (a[i]->len == 0 || a[i]->s[a[i]->len - 1] == '\n'),
+				      "%s keep %zu: %s is not a prefix of whole lines", where, keeps[k], i ? "signature" : "quoted");
+			ck_assert_msg(blank(a[i]) == blank(b[i]), "%s keep %zu: %s blank %d, was %d", where, keeps[k],
+				      i ? "signature" : "quoted", blank(a[i]), blank(b[i]));
+		}
+		quote_split_free(&sp);
+	}
+	quote_split_free(&full);
+}
+
+static void keep_file(const char *path, const char *s, size_t n, size_t *count)
+{
+	keep_agrees(path, s, n);
+	(*count)++;
+}
+
+START_TEST(test_keep_corpora)
+{
+	size_t n = 0;
+	each_corpus_file(keep_file, &n);
+	ck_assert_uint_gt(n, 400);
+}
+END_TEST
+
+/* A signature or history that opens with many blank lines is still told
+ * from an empty one, however small keep is. */
+START_TEST(test_keep_blank_lead)
+{
+	static const char *const heads[] = {"Thanks, it works now.\n\nBest,\nAnna\n-- \n",
+					    "Thanks, it works now.\n\nOn Mon, 2 Mar 2026, Tom wrote:\n"};
+	for (size_t h = 0; h < sizeof heads / sizeof *heads; h++) {
+		sbuf t = SBUF_INIT;
+		ck_assert_int_eq(sbuf_puts(&t, heads[h]), 0);
+		for (int i = 0; i < 5000; i++)
+			ck_assert_int_eq(sbuf_puts(&t, i % 2 ? "\n" : ">\n"), 0);
+		ck_assert_int_eq(sbuf_puts(&t, "> Acme Support | www.acme.example\n"), 0);
+		keep_agrees(heads[h], t.s, t.len);
+		sbuf_free(&t);
+	}
 }
 END_TEST
 
@@ -354,6 +450,8 @@ static Suite *quote_suite(void)
 	tcase_add_loop_test(tc, test_offsets, 0, NROWS(offsets));
 	tcase_add_test(tc, test_prefilter_openers);
 	tcase_add_test(tc, test_prefilter_corpora);
+	tcase_add_test(tc, test_keep_corpora);
+	tcase_add_test(tc, test_keep_blank_lead);
 	tcase_set_timeout(tc, 60);
 	suite_add_tcase(s, tc);
 	TCase *kb = tcase_create("regressions");
