@@ -596,6 +596,15 @@ static int not_xml_char(const unsigned char *p, size_t n)
  * for a start or end tag, else NULL. *odd is set when libxml2 may read it
  * otherwise: a comment an invalid character stops, a tag with a quote left
  * open before its first '>'. */
+/* How many c are in [p, e): a tag holds few quotes, memchr finds them. */
+static unsigned count_of(const char *p, const char *e, char c)
+{
+	unsigned k = 0;
+	for (; p < e && (p = memchr(p, c, (size_t)(e - p))) != NULL; p++)
+		k++;
+	return k;
+}
+
 static size_t markup_len(const char *p, const char *end, const char **name, size_t *namelen, int *odd)
 {
 	size_t n = (size_t)(end - p);
@@ -623,12 +632,7 @@ static size_t markup_len(const char *p, const char *end, const char **name, size
 	const char *gt = memchr(p, '>', n);
 	if (gt == NULL)
 		return 0;
-	unsigned dq = 0, sq = 0;
-	for (const char *q = p; q < gt; q++) {
-		dq += *q == '"';
-		sq += *q == '\'';
-	}
-	*odd |= (dq | sq) & 1;
+	*odd |= (count_of(p, gt, '"') | count_of(p, gt, '\'')) & 1;
 	if (start || close) {
 		s += close;
 		size_t k = 0;
