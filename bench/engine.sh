@@ -62,11 +62,18 @@ if [ -n "$VALGRIND" ] && command -v "$VALGRIND" >/dev/null 2>&1; then
 	fi
 	ipr=$(( coll / replies ))
 	echo "callgrind: $(group "$coll") instructions over $replies replies: $(group "$ipr") instructions per reply" | tee -a "$out"
+	if echo "$cres" | grep -q 'callgrind_macros=yes'; then
+		# libmilter runs each MTA connection on a new thread: the same replies so
+		"$VALGRIND" --tool=callgrind --instr-atstart=no --callgrind-out-file="$cg.thread" \
+			"$BENCH" -p "$POLICY" --callgrind --thread-per-reply -n "$CG_N" "$corpus" >/dev/null 2>"$build/bench/callgrind-thread.log"
+		tcoll=$(sed -n 's/^==[0-9]*== Collected : *//p' "$build/bench/callgrind-thread.log" | tail -1)
+		[ -n "$tcoll" ] && echo "callgrind --thread-per-reply (a new thread per reply, as libmilter per connection): $(group $(( tcoll / replies ))) instructions per reply, $(awk -v a="$tcoll" -v b="$coll" 'BEGIN {printf "%+.1f%%", 100 * (a - b) / b}')" | tee -a "$out"
+	fi
 	if command -v callgrind_annotate >/dev/null 2>&1; then
 		# where they go: the pipeline's stages (inclusive), then the top functions (own)
 		echo "by stage (inclusive, share of the judging; callgrind_annotate --inclusive=yes):" | tee -a "$out"
 		callgrind_annotate --inclusive=yes "$cg" 2>/dev/null | sed -n '/file:function/,/^-- Auto/p' \
-			| grep -E ':(message_parse|mailmime_parse|mailimf_fields_parse|part_text[.a-z0-9]*|html_to_text|htmlCtxtReadMemory|text_normalize|quote_split|reply_build|matcher_scan|engine_judge|customer_words[a-z_]*)( |$)' \
+			| grep -E ':(message_parse|mailmime_parse|mailimf_fields_parse|part_text[.a-z0-9]*|html_to_text|htmlCtxtReadMemory|text_normalize|quote_split[_a-z]*|reply_build|matcher_scan|engine_judge|customer_words[a-z_]*)( |$)' \
 			| sed 's/ \[[^]]*\]$//; s#[^ ]*/src/#src/#' | awk '!seen[$NF]++' | tee -a "$out"
 		echo "top functions (own instructions; callgrind_annotate):" | tee -a "$out"
 		callgrind_annotate "$cg" 2>/dev/null | sed -n '/file:function/,$p' | sed -n '3,14p' \
