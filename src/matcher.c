@@ -16,6 +16,7 @@ typedef struct entry {
 	uint32_t list;
 	pcre2_code *pc; /* set when Hyperscan cannot take it */
 	int word_end;   /* a phrase ending in a word character */
+	size_t len;     /* a phrase: the bytes it matches (0: a pattern) */
 } entry;
 
 struct tg_matcher {
@@ -24,6 +25,8 @@ struct tg_matcher {
 	hs_database_t *db;
 	unsigned *hs_ids;       /* Hyperscan id -> entry index */
 	size_t nhs;
+	unsigned *pc_ids;       /* the entries PCRE2 scans, in order */
+	size_t npc;
 };
 
 struct tg_scratch {
@@ -32,6 +35,10 @@ struct tg_scratch {
 };
 
 #define HS_FLAGS (HS_FLAG_CASELESS | HS_FLAG_MULTILINE | HS_FLAG_SOM_LEFTMOST)
+/* A phrase matches a fixed number of bytes (its \b are zero-width, caseless
+ * folds ASCII only), so its start is its end less that: no start-of-match
+ * tracking, which made the database 2.8 MB and the scan slower. */
+#define HS_PHRASE_FLAGS (HS_FLAG_CASELESS | HS_FLAG_MULTILINE)
 #define PC_FLAGS (PCRE2_UTF | PCRE2_UCP | PCRE2_CASELESS | PCRE2_MULTILINE | PCRE2_MATCH_INVALID_UTF)
 
 tg_matcher *matcher_new(void)
@@ -49,6 +56,7 @@ void matcher_free(tg_matcher *m)
 	}
 	free(m->e);
 	free(m->hs_ids);
+	free(m->pc_ids);
 	hs_free_database(m->db);
 	free(m);
 }
@@ -58,7 +66,8 @@ size_t matcher_count(const tg_matcher *m)
 	return m->n;
 }
 
-char *matcher_phrase_regex(const char *phrase)
+/* The regex of a phrase, and in *lit_len the bytes it matches. */
+static char *phrase_regex(const char *phrase, size_t *lit_len)
 {
 	sbuf sb = SBUF_INIT;
 	sbuf folded = SBUF_INIT;
@@ -81,6 +90,7 @@ char *matcher_phrase_regex(const char *phrase)
 	}
 	if (p[n - 1] < 0x80 && text_is_word_byte(p[n - 1]) && sbuf_puts(&sb, "\\b") < 0)
 		goto fail;
+	*lit_len = n;
 	sbuf_free(&folded);
 	return sbuf_detach(&sb, NULL);
 fail:
@@ -89,9 +99,15 @@ fail:
 	return NULL;
 }
 
+char *matcher_phrase_regex(const char *phrase)
+{
+	size_t n;
+	return phrase_regex(phrase, &n);
+}
+
 int matcher_add(tg_matcher *m, uint32_t list, const char *entry_text, char *err, size_t errlen)
 {
-	size_t len = strlen(entry_text);
+	size_t len = strlen(entry_text), lit_len = 0;
 	char *re;
 	int is_re = len >= 2 && entry_text[0] == '/' && entry_text[len - 1] == '/';
 	if (is_re) {
@@ -105,7 +121,7 @@ int matcher_add(tg_matcher *m, uint32_t list, const char *entry_text, char *err,
 			snprintf(err, errlen, "empty phrase");
 			return -1;
 		}
-		re = matcher_phrase_regex(entry_text);
+		re = phrase_regex(entry_text, &lit_len);
 	}
 	if (re == NULL || *re == '\0') {
 		snprintf(err, errlen, re ? "empty pattern" : "out of memory");
@@ -149,7 +165,7 @@ int matcher_add(tg_matcher *m, uint32_t list, const char *entry_text, char *err,
 	}
 	m->e[m->n++] = (entry){re, list, pc,
 		!is_re && (unsigned char)entry_text[len - 1] < 0x80 &&
-		text_is_word_byte((unsigned char)entry_text[len - 1])};
+		text_is_word_byte((unsigned char)entry_text[len - 1]), lit_len};
 	return 0;
 }
 
@@ -168,20 +184,26 @@ int matcher_compile(tg_matcher *m, char *err, size_t errlen)
 		if (m->e[i].pc)
 			continue;
 		exprs[k] = m->e[i].re;
-		flags[k] = HS_FLAGS;
+		flags[k] = m->e[i].len ? HS_PHRASE_FLAGS : HS_FLAGS;
 		ids[k] = (unsigned)k;
 		k++;
 	}
 	m->nhs = k;
+	m->npc = m->n - k;
 	free(m->hs_ids);
+	free(m->pc_ids);
 	m->hs_ids = malloc((k + 1) * sizeof *m->hs_ids);
-	if (m->hs_ids == NULL) {
+	m->pc_ids = malloc((m->npc + 1) * sizeof *m->pc_ids);
+	if (m->hs_ids == NULL || m->pc_ids == NULL) {
 		snprintf(err, errlen, "out of memory");
 		goto out;
 	}
-	for (size_t i = 0, j = 0; i < m->n; i++)
+	for (size_t i = 0, j = 0, l = 0; i < m->n; i++) {
 		if (!m->e[i].pc)
 			m->hs_ids[j++] = (unsigned)i;
+		else
+			m->pc_ids[l++] = (unsigned)i;
+	}
 	if (k > 0) {
 		hs_compile_error_t *ce = NULL;
 		if (hs_compile_multi(exprs, flags, ids, (unsigned)k, HS_MODE_BLOCK, NULL, &m->db, &ce) != HS_SUCCESS) {
@@ -268,6 +290,8 @@ static int on_match(unsigned id, unsigned long long from, unsigned long long to,
 	const entry *e = &c->m->e[c->m->hs_ids[id]];
 	if (runs_on(c, e, (size_t)to))
 		return 0;
+	if (e->len)
+		from = to - e->len;
 	int r = hit_push(c->h, e->list, (uint32_t)from, (uint32_t)to);
 	if (r < 0)
 		c->oom = 1;
@@ -290,9 +314,8 @@ int matcher_scan(const tg_matcher *m, tg_scratch *s, const char *text, size_t le
 		if (c.oom || (e != HS_SUCCESS && e != HS_SCAN_TERMINATED))
 			return -1;
 	}
-	for (size_t i = 0; i < m->n && !out->full; i++) {
-		if (m->e[i].pc == NULL)
-			continue;
+	for (size_t k = 0; k < m->npc && !out->full; k++) {
+		size_t i = m->pc_ids[k];
 		PCRE2_SIZE off = 0;
 		while (off <= len) {
 			int r = pcre2_match(m->e[i].pc, (PCRE2_SPTR)text, len, off, 0, s->md, NULL);

@@ -199,6 +199,37 @@ START_TEST(pcre2_fallback_matches)
 }
 END_TEST
 
+/* A phrase's hit starts its length before its end (no start-of-match
+ * tracking in Hyperscan for phrases); patterns in the same database keep
+ * theirs. "nothank you" is no "thank you" (\b), "we can't" no "we can". */
+START_TEST(phrase_offsets)
+{
+	static const char text[] = "thank you, we can help. d\xc3\xa9sol\xc3\xa9! sorry, we can't. nothank you";
+	static const tg_hit want[] = {{1, 0, 9}, {2, 11, 17}, {3, 24, 32}, {4, 34, 39}};
+	char err[256];
+	tg_matcher *m = matcher_new();
+	ck_assert_ptr_nonnull(m);
+	ck_assert_int_eq(matcher_add(m, 1, "Thank you", err, sizeof err), 0);
+	ck_assert_int_eq(matcher_add(m, 2, "we can", err, sizeof err), 0);
+	ck_assert_int_eq(matcher_add(m, 3, "D\xc3\xa9sol\xc3\xa9", err, sizeof err), 0);
+	ck_assert_int_eq(matcher_add(m, 4, "/sorr(y|ies)/", err, sizeof err), 0);
+	ck_assert_int_eq(matcher_compile(m, err, sizeof err), 0);
+	tg_scratch *sc = matcher_scratch_new(m);
+	ck_assert_ptr_nonnull(sc);
+	tg_hits h = {0};
+	ck_assert_int_eq(matcher_scan(m, sc, text, sizeof text - 1, &h), 0);
+	ck_assert_uint_eq(h.n, sizeof want / sizeof *want);
+	for (size_t i = 0; i < h.n; i++) {
+		ck_assert_uint_eq(h.v[i].list, want[i].list);
+		ck_assert_uint_eq(h.v[i].from, want[i].from);
+		ck_assert_uint_eq(h.v[i].to, want[i].to);
+	}
+	hits_free(&h);
+	matcher_scratch_free(sc);
+	matcher_free(m);
+}
+END_TEST
+
 int main(void)
 {
 	policy_unref(tu_policy());  /* load it once, before the tests fork */
@@ -212,6 +243,7 @@ int main(void)
 	tcase_add_test(tc, refcount_keeps_policy_alive);
 	tcase_add_test(tc, notice_recipients_from_policy);
 	tcase_add_test(tc, pcre2_fallback_matches);
+	tcase_add_test(tc, phrase_offsets);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
