@@ -284,16 +284,19 @@ if [ "$QUIET_PER" -gt 0 ]; then
 	grep 'time=' "$E2E/tonegate.log" | tail -n "+$((before + 1))" | sed -n 's/.* time=\([0-9.]*\)ms.*/\1/p' >"$quiet"
 fi
 
-median() { echo "$@" | tr ' ' '\n' | grep . | sort -g | awk '{v[NR] = $1} END {if (NR % 2) print v[(NR + 1) / 2]; else printf "%.1f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
-med0=$(median ${rates[0]})
-med1=$(median ${rates[1]})
-med2=$(median ${rates[2]})
+# median VALUE...: printed with 4 decimals (a ratio's median of an even
+# count must not be rounded before it is compared with the target)
+median() { echo "$@" | tr ' ' '\n' | grep . | sort -g | awk '{v[NR] = $1} END {if (NR % 2) printf "%.4f\n", v[(NR + 1) / 2]; else printf "%.4f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
+med0=$(median ${rates[0]} | awk '{printf "%.1f", $1}')
+med1=$(median ${rates[1]} | awk '{printf "%.1f", $1}')
+med2=$(median ${rates[2]} | awk '{printf "%.1f", $1}')
 # The machine's speed drifts by tens of per cent over minutes (the same
 # do-nothing burst has cost 0.73 and 1.01 ms of CPU per message within one
 # run, with no steal time to show for it): the ratio that decides is the
 # median of each round's tonegate/do-nothing, two runs back to back; the
 # ratio of the medians over all rounds is shown beside it.
-ratio_null=$(median $pairs | awk '{printf "%.2f", $1}')
+ratio_raw=$(median $pairs)
+ratio_null=$(echo "$ratio_raw" | awk '{printf "%.2f", $1}')
 ratio_meds=$(awk -v a="$med2" -v b="$med1" 'BEGIN {printf "%.2f", (b > 0 ? a / b : 0)}')
 ratio_none=$(awk -v a="$med2" -v b="$med0" 'BEGIN {printf "%.2f", (b > 0 ? a / b : 0)}')
 ratio_floor=$(awk -v a="$med1" -v b="$med0" 'BEGIN {printf "%.2f", (b > 0 ? a / b : 0)}')
@@ -313,7 +316,7 @@ read -r lat_n p50 p99 p999 pmax pmean <<<"$(pct "$tg_lines")"
 		echo "tonegate time= one message at a time (same replies, one session, $q_n messages): p50 $q50 ms, p99 $q99 ms, max $qmax ms, mean $qmean ms"
 	fi
 	v=holds
-	awk -v r="$ratio_null" -v t="$RATIO_MIN" 'BEGIN {exit !(r >= t)}' || v="does NOT hold"
+	awk -v r="$ratio_raw" -v t="$RATIO_MIN" 'BEGIN {exit !(r >= t)}' || v="does NOT hold"
 	[ "$bad" -eq 0 ] || v="$v (but some runs were incomplete: see above)"
 	echo "relay: tonegate/do-nothing = $ratio_null (target >= $RATIO_MIN): $v"
 	v=holds
