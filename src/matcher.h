@@ -7,6 +7,8 @@
  * against normalised, case-folded text) or "/regex/" patterns in PCRE2 syntax
  * (caseless, multiline: ^ and $ are sentence starts and ends). Each entry
  * belongs to a list; a scan reports (list, from, to) hits in text order.
+ * A phrase is in the database as a plain literal (no start-of-match
+ * tracking, no assertions): its word boundaries are checked on each hit.
  *
  * A compiled matcher is immutable and may be shared by threads; each thread
  * scans with its own tg_scratch (matcher_scratch_new). Not thread-safe while

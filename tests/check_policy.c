@@ -6,6 +6,10 @@
 #include "config.h"
 #include "testutil.h"
 #include "notice.h"
+#include "text.h"
+
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
 
 
 static const struct bad {
@@ -230,6 +234,78 @@ START_TEST(phrase_offsets)
 }
 END_TEST
 
+/* Phrases go into Hyperscan as plain literals, their \b checked on each
+ * hit: the hits must be those of each phrase's regex (matcher_phrase_regex)
+ * with \b as Hyperscan reads it (ASCII word characters: PCRE2 without UTF
+ * or UCP), less a phrase ending in an ASCII word character that runs on
+ * into a contraction, over texts made of word pieces, digits, '_', UTF-8
+ * letters, apostrophes and punctuation. */
+START_TEST(phrase_boundaries_as_regex)
+{
+	static const char *const phrases[] = {"no", "we can", "a", "_x", "x_", "d\xc3\xa9sol\xc3\xa9", "\xc3\xa7" "a va",
+					      "2 days", "sorry!", "(see", "e-mail", "can't", "ok"};
+	static const char *const pieces[] = {"no", "we", " ", "can", "a", "_", "x", "d\xc3\xa9sol\xc3\xa9", "\xc3\xa7" "a",
+					     "va", "2", "days", "sorry", "!", "(", "see", "e", "-", "mail", "'", "t",
+					     "ok", "\xc3\xa9", ".", "1"};
+	enum { NP = sizeof phrases / sizeof *phrases, NPIECE = sizeof pieces / sizeof *pieces };
+	char err[256];
+	tg_matcher *m = matcher_new();
+	pcre2_code *ref[NP];
+	for (size_t i = 0; i < NP; i++) {
+		ck_assert_int_eq(matcher_add(m, (uint32_t)i + 1, phrases[i], err, sizeof err), 0);
+		char *re = matcher_phrase_regex(phrases[i]);
+		int ec;
+		PCRE2_SIZE eo;
+		ref[i] = pcre2_compile((PCRE2_SPTR)re, PCRE2_ZERO_TERMINATED, PCRE2_CASELESS, &ec, &eo, NULL);
+		ck_assert_msg(ref[i] != NULL, "%s", re);
+		free(re);
+	}
+	ck_assert_int_eq(matcher_compile(m, err, sizeof err), 0);
+	tg_scratch *sc = matcher_scratch_new(m);
+	pcre2_match_data *md = pcre2_match_data_create(4, NULL);
+	unsigned seed = 12345;
+	size_t checked = 0;
+	for (int t = 0; t < 3000; t++) {
+		char text[256];
+		size_t n = 0;
+		for (int k = 1 + (int)((seed = seed * 1103515245u + 12345u) >> 16) % 12; k > 0; k--) {
+			const char *pc = pieces[((seed = seed * 1103515245u + 12345u) >> 16) % NPIECE];
+			memcpy(text + n, pc, strlen(pc));
+			n += strlen(pc);
+		}
+		tg_hit want[256];
+		size_t nw = 0;
+		for (size_t i = 0; i < NP; i++)
+			for (PCRE2_SIZE off = 0; off < n && pcre2_match(ref[i], (PCRE2_SPTR)text, n, off, 0, md, NULL) > 0;) {
+				PCRE2_SIZE *ov = pcre2_get_ovector_pointer(md);
+				size_t to = ov[1];
+				int last_word = (unsigned char)text[to - 1] < 0x80 && text_is_word_byte((unsigned char)text[to - 1]);
+				if (!(last_word && to + 1 < n && text[to] == '\'' && text_is_word_byte((unsigned char)text[to + 1])))
+					want[nw++] = (tg_hit){(uint32_t)i + 1, (uint32_t)ov[0], (uint32_t)to};
+				off = ov[0] + 1;
+			}
+		tg_hits h = {0};
+		ck_assert_int_eq(matcher_scan(m, sc, text, n, &h), 0);
+		ck_assert_msg(h.n == nw, "[%.*s]: %zu hits (first: %u %u-%u), the regexes find %zu", (int)n, text, h.n, h.n ? h.v[0].list : 0, h.n ? h.v[0].from : 0, h.n ? h.v[0].to : 0, nw);
+		for (size_t a = 0; a < nw; a++) {
+			int found = 0;
+			for (size_t b = 0; b < h.n; b++)
+				found |= h.v[b].list == want[a].list && h.v[b].from == want[a].from && h.v[b].to == want[a].to;
+			ck_assert_msg(found, "[%.*s]: \"%s\" at %u-%u not found", (int)n, text, phrases[want[a].list - 1],
+				      want[a].from, want[a].to);
+		}
+		checked += nw;
+		hits_free(&h);
+	}
+	ck_assert_uint_gt(checked, 1000);
+	pcre2_match_data_free(md);
+	for (size_t i = 0; i < NP; i++)
+		pcre2_code_free(ref[i]);
+	matcher_scratch_free(sc);
+	matcher_free(m);
+}
+END_TEST
+
 int main(void)
 {
 	policy_unref(tu_policy());  /* load it once, before the tests fork */
@@ -244,6 +320,7 @@ int main(void)
 	tcase_add_test(tc, notice_recipients_from_policy);
 	tcase_add_test(tc, pcre2_fallback_matches);
 	tcase_add_test(tc, phrase_offsets);
+	tcase_add_test(tc, phrase_boundaries_as_regex);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
