@@ -233,7 +233,8 @@ for r in $(seq 1 "$ROUNDS"); do
 	for k in 0 1 2; do
 		# ABBA: odd rounds no-milter, do-nothing, tonegate; even rounds the
 		# reverse. The two filters always run back to back (their ratio is
-		# taken within the round) and each order comes as often.
+		# taken within the round) and, with an even number of rounds (the
+		# default), each order comes as often.
 		m=$(( r % 2 ? k : 2 - k ))
 		use_mode "$m"
 		before=$(grep -c 'time=' "$E2E/tonegate.log")
@@ -264,7 +265,7 @@ for r in $(seq 1 "$ROUNDS"); do
 		printf "round %d %-10s %5d delivered in %7.3f s: %7.1f messages/s (%s)%s%s\n" "$r" "${names[$m]}" \
 			"$b_delivered" "$b_secs" "$b_rate" "$b_cpu" "$extra" "$note" | tee -a "$out"
 	done
-	pairs="$pairs $(awk -v a="${rate_of[2]}" -v b="${rate_of[1]}" 'BEGIN {printf "%.3f", (b > 0 ? a / b : 0)}')"
+	pairs="$pairs $(awk -v a="${rate_of[2]}" -v b="${rate_of[1]}" 'BEGIN {printf "%.6f", (b > 0 ? a / b : 0)}')"
 done
 
 # The same replies one at a time (one session, the machine otherwise idle):
@@ -296,7 +297,7 @@ med2=$(median ${rates[2]} | awk '{printf "%.1f", $1}')
 # median of each round's tonegate/do-nothing, two runs back to back; the
 # ratio of the medians over all rounds is shown beside it.
 ratio_raw=$(median $pairs)
-ratio_null=$(echo "$ratio_raw" | awk '{printf "%.2f", $1}')
+ratio_null=$(echo "$ratio_raw" | awk '{printf "%.3f", $1}')
 ratio_meds=$(awk -v a="$med2" -v b="$med1" 'BEGIN {printf "%.2f", (b > 0 ? a / b : 0)}')
 ratio_none=$(awk -v a="$med2" -v b="$med0" 'BEGIN {printf "%.2f", (b > 0 ? a / b : 0)}')
 ratio_floor=$(awk -v a="$med1" -v b="$med0" 'BEGIN {printf "%.2f", (b > 0 ? a / b : 0)}')

@@ -271,6 +271,10 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
+	if (per_thread && !callgrind) {
+		fprintf(stderr, "tonegate-bench: --thread-per-reply goes with --callgrind\n");
+		return 2;
+	}
 	judge_init();
 	char err[1024];
 	double t_load = now();

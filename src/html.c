@@ -589,13 +589,6 @@ static int not_xml_char(const unsigned char *p, size_t n)
 	       (n >= 3 && p[0] == 0xef && p[1] == 0xbf && (p[2] == 0xbe || p[2] == 0xbf));
 }
 
-/* Length of the markup at p (p[0] == '<'), as libxml2 reads it, or 0 when
- * libxml2 reads the '<' as text or the reading is in doubt: the text is
- * then kept, never lost. A tag ends at its first '>' (a quoted '>' inside
- * ends it early: more text, not less). *name, *namelen: the element's name
- * for a start or end tag, else NULL. *odd is set when libxml2 may read it
- * otherwise: a comment an invalid character stops, a tag with a quote left
- * open before its first '>'. */
 /* How many c are in [p, e): a tag holds few quotes, memchr finds them. */
 static unsigned count_of(const char *p, const char *e, char c)
 {
@@ -605,6 +598,13 @@ static unsigned count_of(const char *p, const char *e, char c)
 	return k;
 }
 
+/* Length of the markup at p (p[0] == '<'), as libxml2 reads it, or 0 when
+ * libxml2 reads the '<' as text or the reading is in doubt: the text is
+ * then kept, never lost. A tag ends at its first '>' (a quoted '>' inside
+ * ends it early: more text, not less). *name, *namelen: the element's name
+ * for a start or end tag, else NULL. *odd is set when libxml2 may read it
+ * otherwise: a comment an invalid character stops, a tag with a quote left
+ * open before its first '>'. */
 static size_t markup_len(const char *p, const char *end, const char **name, size_t *namelen, int *odd)
 {
 	size_t n = (size_t)(end - p);

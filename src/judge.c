@@ -22,16 +22,17 @@ static int in_scope(const tg_policy *p, const tg_message *m, const tg_envelope *
 	return policy_in_scope(p, sender, (const char *const *)m->rcpts, m->nrcpt);
 }
 
-/* The customer's quoted words, normalised and folded like the agent's, so
- * the checks can weigh a reply against what it answers: the first
- * max_context_size bytes of the history, where the message it answers is
- * (older messages of the thread, the agent's own earlier replies among
- * them, say nothing of this one). */
+/* How much of the history customer_scan reads. */
 static size_t context_room(const tg_limits *lim)
 {
 	return lim->max_context_size < lim->max_decoded_size ? lim->max_context_size : lim->max_decoded_size;
 }
 
+/* The customer's quoted words, normalised and folded like the agent's, so
+ * the checks can weigh a reply against what it answers: the first
+ * max_context_size bytes of the history, where the message it answers is
+ * (older messages of the thread, the agent's own earlier replies among
+ * them, say nothing of this one). */
 static int customer_scan(tg_policy *p, tg_scratch *scratch, tg_judgement *j)
 {
 	sbuf raw = SBUF_INIT, norm = SBUF_INIT;

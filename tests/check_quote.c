@@ -367,10 +367,11 @@ START_TEST(test_prefilter_corpora)
 }
 END_TEST
 
+/* Blank as quote.c reads a line: spaces and tabs only (and the line ends). */
 static int blank(const sbuf *b)
 {
 	for (size_t i = 0; i < b->len; i++)
-		if (!isspace((unsigned char)b->s[i]))
+		if (b->s[i] != ' ' && b->s[i] != '\t' && b->s[i] != '\n')
 			return 0;
 	return 1;
 }
