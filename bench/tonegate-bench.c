@@ -326,24 +326,18 @@ int main(int argc, char **argv)
 	printf(")\n");
 
 	if (callgrind) {
-		tg_judgement j;
-		int bad = 0;
-		if (judge_message(p, scratch, msgs[0].data, msgs[0].len, NULL, &j) < 0)
-			bad = 1;
-		judge_free(&j);
+		struct job warm = {p, scratch, &msgs[0], 0};
+		judge_job(&warm);
+		int bad = warm.bad;
 		CALLGRIND_START_INSTRUMENTATION;
 		for (size_t i = 0; i < nmsg; i++) {
-			if (per_thread) {
-				struct job jb = {p, scratch, &msgs[i], 0};
-				pthread_t t;
-				if (pthread_create(&t, NULL, judge_job, &jb) != 0 || pthread_join(t, NULL) != 0)
-					jb.bad = 1;
-				bad |= jb.bad;
-				continue;
-			}
-			if (judge_message(p, scratch, msgs[i].data, msgs[i].len, NULL, &j) < 0)
-				bad = 1;
-			judge_free(&j);
+			struct job jb = {p, scratch, &msgs[i], 0};
+			pthread_t t;
+			if (!per_thread)
+				judge_job(&jb);
+			else if (pthread_create(&t, NULL, judge_job, &jb) != 0 || pthread_join(t, NULL) != 0)
+				jb.bad = 1;
+			bad |= jb.bad;
 		}
 		CALLGRIND_STOP_INSTRUMENTATION;
 		printf("RESULT replies=%zu bytes=%zu callgrind_macros=%s errors=%d\n", nmsg, bytes,

@@ -17,7 +17,7 @@ typedef struct entry {
 	pcre2_code *pc; /* set when Hyperscan cannot take it */
 	int word_end;   /* a phrase ending in a word character */
 	size_t len;     /* a phrase: the bytes it matches (0: a pattern) */
-	char *core;     /* a phrase: re without its \b, for Hyperscan */
+	char *core;     /* a phrase: its literal (re without the \b), for Hyperscan */
 	unsigned wb;    /* a phrase: its \b, checked on each hit: WB_START, WB_END */
 } entry;
 
@@ -74,9 +74,10 @@ size_t matcher_count(const tg_matcher *m)
 	return m->n;
 }
 
-/* The regex of a phrase, in *lit_len the bytes it matches and in *wb where
- * it has a \b (WB_START, WB_END). */
-static char *phrase_regex(const char *phrase, size_t *lit_len, unsigned *wb)
+/* A phrase folded and escaped: the literal Hyperscan matches, in *lit_len
+ * the bytes it matches and in *wb where its regex has a \b (WB_START,
+ * WB_END). Caller frees. */
+static char *phrase_literal(const char *phrase, size_t *lit_len, unsigned *wb)
 {
 	sbuf sb = SBUF_INIT;
 	sbuf folded = SBUF_INIT;
@@ -85,12 +86,10 @@ static char *phrase_regex(const char *phrase, size_t *lit_len, unsigned *wb)
 	text_fold(folded.s, folded.len);
 	const unsigned char *p = (const unsigned char *)folded.s;
 	size_t n = folded.len;
-	/* \\b only next to ASCII word characters: Hyperscan's \\b (no UCP)
+	/* \b only next to ASCII word characters: Hyperscan's \b (no UCP)
 	 * sees no boundary after a non-ASCII letter such as the a in "ola". */
 	*wb = (p[0] < 0x80 && text_is_word_byte(p[0]) ? WB_START : 0) |
 	      (p[n - 1] < 0x80 && text_is_word_byte(p[n - 1]) ? WB_END : 0);
-	if ((*wb & WB_START) && sbuf_puts(&sb, "\\b") < 0)
-		goto fail;
 	for (size_t i = 0; i < n; i++) {
 		if (p[i] < 0x80 && strchr("\\^$.|?*+()[]{}/#-", p[i])) {
 			if (sbuf_putc(&sb, '\\') < 0)
@@ -99,8 +98,6 @@ static char *phrase_regex(const char *phrase, size_t *lit_len, unsigned *wb)
 		if (sbuf_putc(&sb, (char)p[i]) < 0)
 			goto fail;
 	}
-	if ((*wb & WB_END) && sbuf_puts(&sb, "\\b") < 0)
-		goto fail;
 	*lit_len = n;
 	sbuf_free(&folded);
 	return sbuf_detach(&sb, NULL);
@@ -110,11 +107,25 @@ fail:
 	return NULL;
 }
 
+/* The phrase's regex: its literal between the \b that wb names. */
+static char *phrase_regex(const char *lit, unsigned wb)
+{
+	sbuf sb = SBUF_INIT;
+	if (sbuf_printf(&sb, "%s%s%s", wb & WB_START ? "\\b" : "", lit, wb & WB_END ? "\\b" : "") < 0) {
+		sbuf_free(&sb);
+		return NULL;
+	}
+	return sbuf_detach(&sb, NULL);
+}
+
 char *matcher_phrase_regex(const char *phrase)
 {
 	size_t n;
 	unsigned wb;
-	return phrase_regex(phrase, &n, &wb);
+	char *lit = phrase_literal(phrase, &n, &wb);
+	char *re = lit ? phrase_regex(lit, wb) : NULL;
+	free(lit);
+	return re;
 }
 
 int matcher_add(tg_matcher *m, uint32_t list, const char *entry_text, char *err, size_t errlen)
@@ -134,14 +145,8 @@ int matcher_add(tg_matcher *m, uint32_t list, const char *entry_text, char *err,
 			snprintf(err, errlen, "empty phrase");
 			return -1;
 		}
-		re = phrase_regex(entry_text, &lit_len, &wb);
-		if (re) {
-			size_t a = wb & WB_START ? 2 : 0, b = wb & WB_END ? 2 : 0, rl = strlen(re);
-			if ((core = rl >= a + b ? strndup(re + a, rl - a - b) : NULL) == NULL) {
-				free(re);
-				re = NULL;
-			}
-		}
+		core = phrase_literal(entry_text, &lit_len, &wb);
+		re = core ? phrase_regex(core, wb) : NULL;
 	}
 	if (re == NULL || *re == '\0') {
 		snprintf(err, errlen, re ? "empty pattern" : "out of memory");
