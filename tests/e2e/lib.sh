@@ -105,7 +105,8 @@ CF
 }
 
 tonegate_start() {  # waits for the socket of the config: unix:PATH, else $MILTER
-	"$TONEGATE" -f -c "$E2E/tg/tonegate.conf" >>"$E2E/tonegate.log" 2>&1 &
+	# TG_LAUNCH: a command to start it through (bench/relay.sh: setsid)
+	${TG_LAUNCH:-} "$TONEGATE" -f -c "$E2E/tg/tonegate.conf" >>"$E2E/tonegate.log" 2>&1 &
 	TG_PID=$!
 	local sock
 	sock=$(sed -n 's/^socket = "unix:\(.*\)";$/\1/p' "$E2E/tg/tonegate.conf")
