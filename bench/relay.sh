@@ -32,7 +32,8 @@
 # 'pass_header = false;'; the figures are then not the default's),
 # BENCH_RELAY_SOCKET (unix, the default: both filters on unix sockets in the
 # run's directory, as a packaged tonegate listens; inet: both on 127.0.0.1
-# ports).
+# ports), BENCH_RELAY_SETSID (1: each filter in a session of its own, as a
+# service runs; 0: in this script's session, see below).
 set -u
 src=$(cd "$1" && pwd)
 build=$(cd "$2" && pwd)
