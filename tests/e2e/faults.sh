@@ -88,9 +88,7 @@ serving "after SIGKILL"
 load P1 200 10 &
 LOAD=$!
 judged_after 40
-postfix -c "$PF" stop >/dev/null 2>&1
-sleep 1
-postfix -c "$PF" start >/dev/null 2>&1 || fail "postfix did not start again"
+postfix_restart || fail "postfix did not start again"
 wait "$LOAD"
 kill -0 "$TG_PID" 2>/dev/null && ok "Postfix restarted mid-session: tonegate still running" \
 	|| fail "Postfix restarted mid-session: tonegate died"

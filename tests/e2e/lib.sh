@@ -84,6 +84,24 @@ CF
 	wait_for 20 bash -c "exec 3<>/dev/tcp/127.0.0.1/$SMTPD" || { echo "postfix did not listen"; cat "$E2E/maillog"; return 1; }
 }
 
+# postfix_restart: stop the private Postfix, wait until its master is gone
+# (postfix stop only signals it), and start it again; a start that fails is
+# tried again (3 tries, bounded), its output printed when all fail. Under a
+# loaded CI machine a start one second after the stop once failed its
+# integrity check with the old master still exiting.
+postfix_restart() {
+	postfix -c "$PF" stop >/dev/null 2>&1
+	wait_for 30 sh -c "! postfix -c '$PF' status" || echo "postfix_restart: the old master is still running after 30 s"
+	local i
+	for i in 1 2 3; do
+		postfix -c "$PF" start >"$E2E/restart.log" 2>&1 && return 0
+		sleep 2
+	done
+	echo "postfix_restart: start failed 3 times:"
+	cat "$E2E/restart.log"
+	return 1
+}
+
 tonegate_conf() {  # tonegate_conf POLICY [NOTICE_SERVER]: write the daemon config for
 	# the test; notices go to NOTICE_SERVER (host:port), none without it
 	cat >"$E2E/tg/tonegate.conf" <<CF

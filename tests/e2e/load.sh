@@ -24,8 +24,7 @@ postconf -c "$PF" -e "default_process_limit = $((NS + 100))" "smtpd_client_conne
 	"milter_command_timeout = 60s" "milter_content_timeout = 120s" "smtpd_timeout = 300s"
 # A restart, not a reload: the listen queue is sized from the process limit
 # when the socket is made, and a reload keeps the socket.
-postfix -c "$PF" stop >/dev/null 2>&1
-postfix -c "$PF" start >/dev/null 2>&1 || { fail "postfix did not start again"; e2e_end; }
+postfix_restart || { fail "postfix did not start again"; e2e_end; }
 wait_for 20 bash -c "exec 3<>/dev/tcp/127.0.0.1/$SMTPD" || fail "postfix did not listen again"
 tonegate_conf "$E2E/tg/policy.conf"
 echo 'timeout = 300;' >>"$E2E/tg/tonegate.conf"
