@@ -19,7 +19,7 @@
  * with holdq_res_free(); the other functions leave something to free only
  * when they return HOLDQ_TOOL (holdq_res_free() is harmless otherwise).
  * Pure functions are thread-safe; the ones that run tools fork and wait, so
- * call them from one thread. Message parsing needs html_init() first.
+ * call them from one thread. Message parsing needs message_init() first.
  */
 #ifndef TG_HOLDQ_H
 #define TG_HOLDQ_H

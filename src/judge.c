@@ -1,7 +1,7 @@
 /* judge — one raw message through the whole pipeline; see judge.h. */
 #include "config.h"
 #include "judge.h"
-#include "html.h"
+#include "message.h"
 #include "text.h"
 
 #include <stdlib.h>
@@ -9,7 +9,7 @@
 
 void judge_init(void)
 {
-	html_init();
+	message_init();
 	quote_init();
 }
 

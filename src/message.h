@@ -12,7 +12,7 @@
  *
  * message_parse() never keeps a pointer into the raw buffer after it returns.
  * Everything in a tg_message is owned by it and freed by message_free(). Pure and
- * thread-safe (after html_init()); bounded by the tg_limits it is given.
+ * thread-safe (after message_init()); bounded by the tg_limits it is given.
  */
 #ifndef TG_MESSAGE_H
 #define TG_MESSAGE_H
@@ -58,6 +58,11 @@ typedef struct tg_message {
  * (malformed = 1). A message with no empty line is all header: TG_NO_TEXT. */
 tg_status message_parse(const tg_limits *lim, const char *raw, size_t len, tg_message *out);
 void message_free(tg_message *m);
+
+/* Once, before the first message_parse() and before threads start:
+ * html_init() and libetpan's charset hook (the identity conversion without
+ * iconv). Parsing without it gives the same result, more slowly. */
+void message_init(void);
 /* First header called name (case-insensitive), or NULL. Borrowed. */
 const char *message_header(const tg_message *m, const char *name);
 

@@ -17,7 +17,6 @@
  */
 #include "config.h"
 #include "holdq.h"
-#include "html.h"
 #include "message.h"
 #include "quote.h"
 #include "reply.h"
@@ -1137,7 +1136,7 @@ int main(int argc, char **argv)
 	if ((c.cfg = config_load(c.config, given, &rc)) == NULL)
 		return rc ? rc : fail(RC_USAGE, "out of memory");
 	openlog("tonegatectl", LOG_PID, LOG_MAIL);
-	html_init();
+	message_init();
 	c.now = time(NULL);
 	rc = cmd->run(&c, args);
 	settings_free(c.cfg);

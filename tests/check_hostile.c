@@ -35,6 +35,8 @@
 #include "html.h"
 #include "text.h"
 
+#include <libetpan/charconv.h>
+
 #include <limits.h>
 #include <malloc.h>
 #include <stdint.h>
@@ -937,6 +939,49 @@ START_TEST(skim_keeps_every_letter_random)
 }
 END_TEST
 
+/* message_init()'s charset hook (extended_charconv) answers UTF-8 and
+ * US-ASCII into UTF-8 itself: for every input it must give what libetpan's
+ * iconv path gives, the same status and the same bytes. */
+static const struct {
+	const char *to, *from, *in;
+} conv_cases[] = {
+	{"utf-8", "utf-8", "plain words"},
+	{"utf-8", "UTF-8", "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80"},
+	{"utf-8", "utf8", "na\xc3\xafve"},
+	{"utf-8", "utf-8", "overlong \xc0\xaf"},
+	{"utf-8", "utf-8", "surrogate \xed\xa0\x80"},
+	{"utf-8", "utf-8", "cut \xe2\x82"},
+	{"utf-8", "utf-8", "beyond \xf4\x90\x80\x80"},
+	{"utf-8", "utf-8", "\xf5\x80\x80\x80"},
+	{"utf-8", "us-ascii", "boundary=_alt_42"},
+	{"utf-8", "US-ASCII", "high \xe9"},
+	{"utf-8", "ascii", "ok"},
+	{"utf-8", "iso-8859-1", "caf\xe9"},
+	{"iso-8859-1", "utf-8", "caf\xc3\xa9"},
+	{"utf-8", "utf-8", ""},
+	{"utf-8", "x-no-such-charset", "abc"},
+};
+
+START_TEST(charset_hook_agrees_with_iconv)
+{
+	const char *in = conv_cases[_i].in;
+	char *a = NULL, *b = NULL;
+	ck_assert_ptr_nonnull(extended_charconv);  /* judge_init() installed it */
+	int rb = charconv(conv_cases[_i].to, conv_cases[_i].from, in, strlen(in), &b);
+	int (*hook)(const char *, const char *, const char *, size_t, char *, size_t *) = extended_charconv;
+	extended_charconv = NULL;
+	int ra = charconv(conv_cases[_i].to, conv_cases[_i].from, in, strlen(in), &a);
+	extended_charconv = hook;
+	ck_assert_int_eq(rb, ra);
+	if (ra == MAIL_CHARCONV_NO_ERROR)
+		ck_assert_str_eq(b, a);
+	if (ra == MAIL_CHARCONV_NO_ERROR)
+		free(a);
+	if (rb == MAIL_CHARCONV_NO_ERROR)
+		free(b);
+}
+END_TEST
+
 int main(void)
 {
 	judge_init();
@@ -948,6 +993,7 @@ int main(void)
 	tcase_add_loop_test(tc, shown_text, 0, (int)(sizeof shown_cases / sizeof shown_cases[0]));
 	tcase_add_loop_test(tc, skim_keeps_every_letter, 0, (int)(sizeof skim_cases / sizeof skim_cases[0]));
 	tcase_add_test(tc, skim_keeps_every_letter_random);
+	tcase_add_loop_test(tc, charset_hook_agrees_with_iconv, 0, (int)(sizeof conv_cases / sizeof conv_cases[0]));
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
