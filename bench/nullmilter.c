@@ -6,7 +6,7 @@
  *
  * It negotiates exactly what tonegate's cb_negotiate (src/milter.c) asks
  * for — actions ADDHDRS|QUARANTINE|CHGBODY; steps NOCONNECT, NOHELO,
- * NOUNKNOWN, NR_HDR, NR_EOH, NR_BODY — and registers the same callbacks, so
+ * NOUNKNOWN, NR_RCPT, NR_HDR, NR_EOH, NR_BODY — and registers the same callbacks, so
  * the MTA sends it the envelope, every header and the whole body just as it
  * does to tonegate; it looks at none of it and answers CONTINUE at the end
  * of the message (the mail is accepted unchanged). SIGTERM, SIGINT and
@@ -36,8 +36,8 @@ static sfsistat nm_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1, u
 		return SMFIS_REJECT;
 	smfi_setpriv(ctx, c);
 	*pf0 = (SMFIF_ADDHDRS | SMFIF_QUARANTINE | SMFIF_CHGBODY) & f0;
-	unsigned long want = SMFIP_NOCONNECT | SMFIP_NOHELO | SMFIP_NOUNKNOWN | SMFIP_NR_HDR |
-			     SMFIP_NR_EOH | SMFIP_NR_BODY;
+	unsigned long want = SMFIP_NOCONNECT | SMFIP_NOHELO | SMFIP_NOUNKNOWN | SMFIP_NR_RCPT |
+			     SMFIP_NR_HDR | SMFIP_NR_EOH | SMFIP_NR_BODY;
 	c->steps = want & f1;
 	*pf1 = c->steps;
 	*pf2 = *pf3 = 0;
@@ -55,9 +55,8 @@ static sfsistat nm_envfrom(SMFICTX *ctx, char **argv)
 
 static sfsistat nm_envrcpt(SMFICTX *ctx, char **argv)
 {
-	(void)ctx;
 	(void)argv;
-	return SMFIS_CONTINUE;
+	return cont(ctx, SMFIP_NR_RCPT);
 }
 
 static sfsistat nm_data(SMFICTX *ctx)

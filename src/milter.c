@@ -170,6 +170,7 @@ struct msg {
 	int notice;        /* marked as one of tonegate's own notices */
 	char *msgid;       /* its Message-ID, when so marked */
 	unsigned forged[3];/* incoming copies of our header_name, _verdict, _finding */
+	int rcpt_failed;   /* a RCPT TO ran out of memory: on_error at DATA */
 };
 
 struct conn {
@@ -238,10 +239,11 @@ static sfsistat cb_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1, u
 	smfi_setpriv(ctx, c);
 	/* Only what the gate uses: headers to add and remove, quarantine and the
 	 * body (the rewrite action); no connect, HELO or unknown commands, and no replies
-	 * to headers and body. */
+	 * to recipients, headers and body. MAIL FROM and DATA keep their replies:
+	 * they accept mail out of scope before its body is sent. */
 	*pf0 = (SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_QUARANTINE | SMFIF_CHGBODY) & f0;
-	unsigned long want = SMFIP_NOCONNECT | SMFIP_NOHELO | SMFIP_NOUNKNOWN | SMFIP_NR_HDR |
-			     SMFIP_NR_EOH | SMFIP_NR_BODY;
+	unsigned long want = SMFIP_NOCONNECT | SMFIP_NOHELO | SMFIP_NOUNKNOWN | SMFIP_NR_RCPT |
+			     SMFIP_NR_HDR | SMFIP_NR_EOH | SMFIP_NR_BODY;
 	c->steps = want & f1;
 	*pf1 = c->steps;
 	*pf2 = *pf3 = 0;
@@ -284,19 +286,24 @@ static sfsistat cb_envrcpt(SMFICTX *ctx, char **argv)
 {
 	struct conn *c = conn_of(ctx);
 	if (c == NULL || c->m == NULL)
-		return SMFIS_CONTINUE;
+		return cont(c, SMFIP_NR_RCPT);
 	struct msg *m = c->m;
-	if (m->nrcpt < MAX_RCPTS && argv && argv[0]) {
+	if (m->nrcpt < MAX_RCPTS && argv && argv[0] && !m->rcpt_failed) {
 		char **v = realloc(m->rcpts, (m->nrcpt + 1) * sizeof *v);
 		if (v == NULL || (v[m->nrcpt] = bare(argv[0])) == NULL) {
 			if (v)
 				m->rcpts = v;
+			/* no reply to RCPT was negotiated: DATA gives the verdict */
+			if (c->steps & SMFIP_NR_RCPT) {
+				m->rcpt_failed = 1;
+				return SMFIS_NOREPLY;
+			}
 			return on_error(ctx, m->snap->cfg, "out of memory at RCPT TO");
 		}
 		m->rcpts = v;
 		m->nrcpt++;
 	}
-	return SMFIS_CONTINUE;
+	return cont(c, SMFIP_NR_RCPT);
 }
 
 static sfsistat cb_data(SMFICTX *ctx)
@@ -305,6 +312,8 @@ static sfsistat cb_data(SMFICTX *ctx)
 	if (c == NULL || c->m == NULL)
 		return SMFIS_CONTINUE;
 	struct msg *m = c->m;
+	if (m->rcpt_failed)
+		return on_error(ctx, m->snap->cfg, "out of memory at RCPT TO");
 	if (!policy_in_scope(m->snap->policy, m->sender, (const char *const *)m->rcpts, m->nrcpt)) {
 		count(&counts.out_of_scope);
 		msg_free(m);

@@ -44,6 +44,16 @@ f=$(grep -l -F 'Nope. Can' "$E2E"/sink/* 2>/dev/null | head -1)
 [ -n "$f" ] && ! grep -q '^X-Tonegate' "$f" && ok "out-of-scope mail delivered untouched" \
 	|| fail "out-of-scope mail not delivered untouched"
 
+# 4a. Out of scope at DATA: the recipients, noted without a reply to each
+# RCPT TO (SMFIP_NR_RCPT), are all in skip_recipient_domains.
+before=$(sink_count)
+sed 's/^Message-ID: .*/Message-ID: <internal-'$$'@acme.example>/' "$ex/02-curt.eml" >"$E2E/internal.eml"
+send agent@acme.example staff@internal.example "$E2E/internal.eml" >/dev/null
+wait_for 20 sh -c "[ \$(find '$E2E/sink' -type f | wc -l) -gt $before ]"
+f=$(grep -l -F "internal-$$@" "$E2E"/sink/* 2>/dev/null | head -1)
+[ -n "$f" ] && ! grep -q '^X-Tonegate' "$f" && ok "mail to a skipped recipient domain delivered untouched" \
+	|| fail "mail to a skipped recipient domain not delivered untouched"
+
 # 4b. Verdict headers forged by the client are removed: the delivered
 # courteous reply and the held curt one carry only this relay's verdict.
 forge() {  # forge FILE OUT: FILE with forged X-Tonegate headers on top (two of one name)
