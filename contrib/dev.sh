@@ -31,6 +31,20 @@ build() {  # build DIR [configure args]
 	(cd "$dir" && ../../configure "$@" && make -j"$(nproc)")
 }
 
+# -Wall -Wextra and no warning: the programs, the tests and the bench programs
+# built again from scratch in DIR, every compiler warning an error of the run.
+no_warnings() {  # no_warnings DIR
+	make -C "$1" clean >/dev/null
+	if ! make -C "$1" -j"$(nproc)" all check TESTS= bench/tonegate-bench bench/nullmilter >"$1/build.log" 2>&1; then
+		cat "$1/build.log"
+		exit 1
+	fi
+	if grep -n "warning:" "$1/build.log"; then
+		echo "dev.sh: compiler warnings above (full log: $1/build.log): fix them"
+		exit 1
+	fi
+}
+
 case "${1:-demo}" in
 demo)
 	deps
@@ -41,13 +55,14 @@ test)
 	deps
 	autoreconf -fi
 	build _build/plain
+	no_warnings _build/plain
 	make -C _build/plain -j"$(nproc)" check
 	make -C _build/plain check-install  # the .deb built, installed, run behind Postfix, purged
 	make -C _build/plain -j"$(nproc)" check-valgrind  # the unit tests under valgrind
 	make -C _build/plain -j"$(nproc)" distcheck E2E_TESTS=  # the e2e tests ran just above
 	build _build/sanitizers --enable-sanitizers
 	make -C _build/sanitizers -j"$(nproc)" check
-	echo "dev.sh: all tests passed (plain, package install, valgrind, distcheck, ASan+UBSan)"
+	echo "dev.sh: all tests passed (no warnings, plain, package install, valgrind, distcheck, ASan+UBSan)"
 	;;
 *)
 	echo "usage: contrib/dev.sh demo|test" >&2
