@@ -36,6 +36,10 @@ const char *tg_status_id(tg_status st)
 
 /* ---- charset conversion ----------------------------------------------- */
 
+/* The names taken for UTF-8 and for US-ASCII: text in either is read as it is. */
+static const char *const utf8_names[] = {"utf-8", "utf8", NULL};
+static const char *const ascii_names[] = {"us-ascii", "ascii", NULL};
+
 static int charset_is(const char *cs, const char *const *names)
 {
 	for (; *names; names++)
@@ -47,7 +51,7 @@ static int charset_is(const char *cs, const char *const *names)
 /* libetpan's charconv() opens and closes an iconv descriptor on every call,
  * UTF-8 to UTF-8 included, and mailmime_parse() makes that call for each
  * MIME parameter it reads (charset=, boundary=: encoded words): about 5,500
- * instructions each, 3 % of all judging. Through libetpan's
+ * instructions each, 2 % of all judging. Through libetpan's
  * extended_charconv hook this answers the identity case, US-ASCII or UTF-8
  * into UTF-8, with a copy when the input is valid (iconv's output then);
  * every other case (another charset, invalid bytes) it leaves to iconv.
@@ -57,10 +61,8 @@ static int charset_is(const char *cs, const char *const *names)
 static int charconv_same(const char *to, const char *from, const char *s, size_t n,
 			 char *out, size_t *outlen)
 {
-	static const char *const utf8[] = {"utf-8", "utf8", NULL};
-	static const char *const ascii[] = {"us-ascii", "ascii", NULL};
-	int from_ascii = charset_is(from, ascii);
-	if (!charset_is(to, utf8) || !(from_ascii || charset_is(from, utf8)) || n > *outlen)
+	int from_ascii = charset_is(from, ascii_names);
+	if (!charset_is(to, utf8_names) || !(from_ascii || charset_is(from, utf8_names)) || n > *outlen)
 		return MAIL_CHARCONV_ERROR_UNKNOWN_CHARSET;
 	for (size_t i = 0; i < n;) {
 		size_t k = (unsigned char)s[i] < 0x80 ? 1 : from_ascii ? 0 :
@@ -584,8 +586,7 @@ static tg_status part_text(const tg_limits *lim, struct mailmime *mm, struct not
 	}
 	const char *cs = mm->mm_content_type ? mailmime_content_charset_get(mm->mm_content_type) : "us-ascii";
 	tg_status st = TG_OK;
-	if (cs == NULL || strcasecmp(cs, "utf-8") == 0 || strcasecmp(cs, "us-ascii") == 0 ||
-	    strcasecmp(cs, "utf8") == 0 || strcasecmp(cs, "ascii") == 0) {
+	if (cs == NULL || charset_is(cs, utf8_names) || charset_is(cs, ascii_names)) {
 		long r = text_sanitize(out, src, srclen);
 		if (r < 0) st = TG_NOMEM; else nt->repairs += r;
 	} else {

@@ -290,18 +290,12 @@ static sfsistat cb_envrcpt(SMFICTX *ctx, char **argv)
 	struct msg *m = c->m;
 	if (m->nrcpt < MAX_RCPTS && argv && argv[0] && !m->rcpt_failed) {
 		char **v = realloc(m->rcpts, (m->nrcpt + 1) * sizeof *v);
-		if (v == NULL || (v[m->nrcpt] = bare(argv[0])) == NULL) {
-			if (v)
-				m->rcpts = v;
-			/* no reply to RCPT was negotiated: DATA gives the verdict */
-			if (c->steps & SMFIP_NR_RCPT) {
-				m->rcpt_failed = 1;
-				return SMFIS_NOREPLY;
-			}
-			return on_error(ctx, m->snap->cfg, "out of memory at RCPT TO");
-		}
-		m->rcpts = v;
-		m->nrcpt++;
+		if (v)
+			m->rcpts = v;
+		if (v && (v[m->nrcpt] = bare(argv[0])) != NULL)
+			m->nrcpt++;
+		else
+			m->rcpt_failed = 1;  /* DATA, the next step with a reply, gives on_error */
 	}
 	return cont(c, SMFIP_NR_RCPT);
 }
