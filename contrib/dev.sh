@@ -50,6 +50,22 @@ no_warnings() {  # no_warnings DIR
 	fi
 }
 
+# make check in DIR; on failure the failing tests' logs, then their failed
+# checks again as the last lines, where a CI summary that keeps only the tail
+# still shows which check failed and why.
+check_in() {  # check_in DIR [make args]
+	dir=$1
+	shift
+	make -C "$dir" -j"$(nproc)" check "$@" && return 0
+	cat "$dir/test-suite.log"
+	echo "dev.sh: failed checks in $dir:"
+	find "$dir/tests" -name '*.trs' -exec grep -l '^:test-result: FAIL' {} + | while read -r trs; do
+		echo "--- ${trs%.trs}"
+		grep -E '^(FAIL|not ok)' "${trs%.trs}.log" | tail -10
+	done
+	exit 1
+}
+
 case "${1:-demo}" in
 demo)
 	deps
@@ -61,12 +77,12 @@ test)
 	autoreconf -fi
 	build _build/plain
 	no_warnings _build/plain
-	make -C _build/plain -j"$(nproc)" check
+	check_in _build/plain
 	make -C _build/plain check-install  # the .deb built, installed, run behind Postfix, purged
 	make -C _build/plain -j"$(nproc)" check-valgrind  # the unit tests under valgrind
 	make -C _build/plain -j"$(nproc)" distcheck E2E_TESTS=  # the e2e tests ran just above
 	build _build/sanitizers --enable-sanitizers
-	make -C _build/sanitizers -j"$(nproc)" check
+	check_in _build/sanitizers
 	echo "dev.sh: all tests passed (no warnings, plain, package install, valgrind, distcheck, ASan+UBSan)"
 	;;
 *)

@@ -84,20 +84,30 @@ CF
 	wait_for 20 bash -c "exec 3<>/dev/tcp/127.0.0.1/$SMTPD" || { echo "postfix did not listen"; cat "$E2E/maillog"; return 1; }
 }
 
-# postfix_restart: stop the private Postfix, wait until its master is gone
-# (postfix stop only signals it), and start it again; a start that fails is
-# tried again (3 tries, bounded), its output printed when all fail. Under a
-# loaded CI machine a start one second after the stop once failed its
-# integrity check with the old master still exiting.
+# postfix_restart: stop the private Postfix, wait until every one of its
+# processes is gone (postfix stop only signals the master; its children
+# exit after it), and start it again; a start that fails is tried again (5
+# tries, bounded), its output printed when all fail. Under a loaded CI
+# machine a start one second after the stop once failed its integrity check
+# with the old processes still exiting.
+pf_procs() {  # the PIDs of the private Postfix: they all run in its queue
+	local d
+	for d in /proc/[0-9]*; do
+		[ "$(readlink "$d/cwd" 2>/dev/null)" = "$E2E/queue" ] && echo "${d#/proc/}"
+	done
+	return 0
+}
+pf_gone() { [ -z "$(pf_procs)" ]; }
 postfix_restart() {
 	postfix -c "$PF" stop >/dev/null 2>&1
-	wait_for 30 sh -c "! postfix -c '$PF' status" || echo "postfix_restart: the old master is still running after 30 s"
+	wait_for 30 pf_gone || echo "postfix_restart: still running after 30 s: $(pf_procs | tr '\n' ' ')"
 	local i
-	for i in 1 2 3; do
-		postfix -c "$PF" start >"$E2E/restart.log" 2>&1 && return 0
+	for i in 1 2 3 4 5; do
+		postfix -c "$PF" start >"$E2E/restart.log" 2>&1 &&
+			wait_for 30 bash -c "exec 3<>/dev/tcp/127.0.0.1/$SMTPD" && return 0
 		sleep 2
 	done
-	echo "postfix_restart: start failed 3 times:"
+	echo "postfix_restart: start failed 5 times:"
 	cat "$E2E/restart.log"
 	return 1
 }
@@ -176,8 +186,9 @@ e2e_begin() {
 	chmod 0644 "$E2E/tg/policy.conf"
 	ex="$src/conf/examples"
 }
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
-ok() { echo "ok: $*"; }
+# each line with the seconds since the script began: a slow step shows
+fail() { echo "FAIL: [${SECONDS}s] $*"; fails=$((fails + 1)); }
+ok() { echo "ok: [${SECONDS}s] $*"; }
 e2e_end() {
 	if [ "$fails" -ne 0 ]; then
 		echo "--- tonegate log"; tail -30 "$E2E/tonegate.log"; echo "--- postfix log"; tail -30 "$E2E/maillog"
