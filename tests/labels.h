@@ -74,6 +74,10 @@ static inline void rules_str(unsigned set, char *buf, size_t n)
 			size_t l = strlen(buf);
 			snprintf(buf + l, n - l, "%s%s", l ? " " : "", policy_rule_name((tg_rule_id)r));
 		}
+	if (set >> 31 & 1) {  /* label_rules: a name that is no rule's */
+		size_t l = strlen(buf);
+		snprintf(buf + l, n - l, "%s(a label that names no rule)", l ? " " : "");
+	}
 }
 
 /* Sorted list of the .eml files in dir (caller frees each and the array). */
