@@ -31,6 +31,27 @@ static const struct verdict_case {
 	 "find it.\n\nBest,\nRaj\n", "hold", "empathy dismissive"},
 	{"mild dismissive", PLAIN "Hi Maria,\n\nI'm sorry for the confusion. Obviously the button is on the "
 	 "left. Let me know if you find it.\n\nBest,\nRaj\n", "suggest", "dismissive"},
+	/* the hard dismissive phrases that also have kind uses: the kind use
+	 * passes, the order or the blame holds */
+#define KIND(mid) PLAIN "Hi Maria,\n\nI'm sorry about the trouble. " mid " Let me know if anything " \
+	"else comes up.\n\nBest,\nRaj\n"
+	{"calm down: the weather", KIND("Flights resume once the winds calm down; you're on the 9:10."),
+	 "pass", ""},
+	{"calm down: an order", KIND("Please calm down, the refund is on its way."), "hold", "dismissive"},
+	{"calm down: a sentence's start", KIND("Calm down, the refund is on its way."), "hold", "dismissive"},
+	{"user error: denied", KIND("This wasn't user error at all; it was a bug we've fixed."), "pass", ""},
+	{"user error: blamed", KIND("The crash was caused by user error on your side."), "hold", "dismissive"},
+	{"the manual: not needed", KIND("You don't need to read the manual; the guide is attached."), "pass", ""},
+	{"the manual: an order", KIND("You should read the manual before writing to us."), "hold", "dismissive"},
+	{"told you: on the phone", KIND("As I told you on the phone, the fee is waived."), "suggest", "dismissive"},
+	{"told you: before", KIND("As I told you before, the fee stands."), "hold", "dismissive"},
+	{"no big deal: reassuring", KIND("No big deal at all: I've corrected the address for you."), "suggest",
+	 "dismissive"},
+	{"not responsible, with an alternative", KIND("While we're not responsible for customs delays, I've "
+	 "asked the carrier to speed it up."), "suggest", "dismissive"},
+	{"agreeing: works for me", KIND("Tuesday at 3pm works for me; I'll call you then."), "pass", ""},
+	{"it works fine for me", KIND("I tried the link and it works fine for me."), "suggest", "dismissive"},
+#undef KIND
 	{"right kind of no", PLAIN "Hi Maria,\n\nI'm sorry, but we can't refund this order because it was "
 	 "used. What I can do instead is offer a replacement. Let me know.\n\nBest,\nRaj\n", "pass", ""},
 	{"curly apostrophe and wrapped phrase", PLAIN "Hi Maria,\n\nI\xe2\x80\x99m\nsorry about the delay. "
