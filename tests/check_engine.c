@@ -51,6 +51,14 @@ static const struct verdict_case {
 	 "asked the carrier to speed it up."), "suggest", "dismissive"},
 	{"agreeing: works for me", KIND("Tuesday at 3pm works for me; I'll call you then."), "pass", ""},
 	{"it works fine for me", KIND("I tried the link and it works fine for me."), "suggest", "dismissive"},
+	/* "nope" answering a question is not a refusal; alone, or before one, it is */
+	{"nope, no need to", PLAIN "Hi Maria,\n\nNope, no need to reinstall - just log out and back in and the "
+	 "new features appear.\n\nHave a great day,\nRaj\n", "pass", "follow-up"},
+	{"but nope", PLAIN "Hi Maria,\n\nThanks for asking, but nope.\n\nRaj\n", "hold", "curt empathy follow-up"},
+	{"nope, can't do", PLAIN "Nope, can't do Saturday on that lane.\n\nRaj\n", "hold",
+	 "greeting closing curt empathy follow-up"},
+	{"unable to help", PLAIN "Hi Maria,\n\nUnable to help with that one.\n\nRaj\n", "hold",
+	 "closing curt empathy follow-up"},
 #undef KIND
 	{"right kind of no", PLAIN "Hi Maria,\n\nI'm sorry, but we can't refund this order because it was "
 	 "used. What I can do instead is offer a replacement. Let me know.\n\nBest,\nRaj\n", "pass", ""},
