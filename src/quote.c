@@ -13,8 +13,8 @@
 /* Line classes, each one PCRE2 pattern matched against a whole line. The
  * language lists are here rather than in the policy because they describe
  * mail clients, not tone; extend them when a client's format is missed. */
-enum { P_ATTRIB, P_ATTRIB_START, P_MARKER, P_HELPDESK, P_NOTICE, P_SEPARATOR, P_HDR_FROM, P_HDR_OTHER,
-       P_MOBILE, P_DISCLAIMER, P_SIGNOFF, P_COUNT };
+enum { P_ATTRIB, P_ATTRIB_START, P_MARKER, P_HELPDESK, P_NOTICE, P_STAMP, P_SEPARATOR, P_HDR_FROM,
+       P_HDR_OTHER, P_MOBILE, P_DISCLAIMER, P_SIGNOFF, P_COUNT };
 
 #define WROTE "(wrote|writes|schrieb|a écrit|a ecrit|escribió|escribio|escreveu|schreef|" \
 	"skrev|napisał|napisal|ha scritto|scrisse|kirjoitti|написал|napsal|írta)"
@@ -36,6 +36,10 @@ static const char *const patterns[P_COUNT] = {
 	[P_HELPDESK] = "^[#=*_ \\t-]*(please )?((type|write|enter) )?(your )?(reply|response) above this line[#=*_. -]*$",
 	[P_NOTICE] = "(your (request|ticket|case)\\b.{0,40}\\b(has been|was) (updated|received|created|solved|answered)|"
 		"to add (additional )?comments|reply to this (e-?mail|message) to|ticket #?\\d+ (has been|was))",
+	/* the time of a help desk's comment: "Nov 24, 2026, 10:02 UTC",
+	 * "24.11.2026 10:02", "Tuesday, 24 November 2026 at 10:02 AM" */
+	[P_STAMP] = "^(?=.{1,60}$)(?=.*\\b\\d{1,2}[:.]\\d{2}\\b)(?=.*(\\b\\d{4}\\b|\\b(jan|feb|f[eé]v|m[aä]r|apr|avr|abr|"
+		"ma[iy]|mag|jun|juin|giu|jul|juil|lug|aug|ao[uû]|ago|sep|set|o[ck]t|out|nov|de[cz]|d[eé]c|dic|ene|gen)))",
 	[P_SEPARATOR] = "^\\s*_{10,}\\s*$",
 	[P_HDR_FROM] = "^\\s*\\*?(from|von|de|van|från|od|da|fra|lähettäjä|от)\\s*\\*?\\s*:\\s*\\S",
 	[P_HDR_OTHER] = "^\\s*\\*?(sent|date|gesendet|datum|envoyé|enviado|fecha|verzonden|"
@@ -48,6 +52,7 @@ static const char *const patterns[P_COUNT] = {
 		"verzonden (vanaf|met) mijn \\S+|skickat från min \\S+|wysłane z mojego \\S+|"
 		"enviado do meu \\S+|inviato da(l mio)? \\S+)\\s*$",
 	[P_DISCLAIMER] = "^\\s*(confidentiality( notice)?\\s*:?|disclaimer\\s*:|confidential\\s*:|"
+		"this (e-?mail|message) is a service from|"
 		"this (e-?mail|message|communication)( and any (files|attachments)[^.]{0,40})? "
 		"(is|are|may be|may contain|contains?) (strictly )?(confidential|privileged|intended)|"
 		"the information (contained )?in this (e-?mail|message|communication)|"
@@ -343,6 +348,46 @@ static int notice_above(const line *L, const unsigned char *drop, size_t i, pcre
 	return n > 0;
 }
 
+/* A line that may be a name, each word capitalised: "Leo (Acme)", "Sam
+ * Lee", not a sentence, an address or a header line ("From: ..."). */
+static int name_like(line l)
+{
+	if (l.n == 0 || l.n > 60)
+		return 0;
+	unsigned words = 0;
+	for (size_t i = 0; i < l.n; i++) {
+		unsigned char c = (unsigned char)l.s[i];
+		if (strchr(".?!:;,@<>0123456789", c) && c != 0)
+			return 0;
+		if (c != ' ' && (i == 0 || l.s[i - 1] == ' ')) {
+			if (++words > 5 || (c < 0x80 && !(c >= 'A' && c <= 'Z') && c != '('))
+				return 0;
+		}
+	}
+	return words > 0;
+}
+
+/* A help desk's comment header from line a: a name, then within a blank
+ * line its time (Zendesk: "Leo (Acme)", "Nov 24, 2026, 10:02 UTC"), then
+ * a blank line. Returns the time's line, 0 when there is none. */
+static size_t comment_header(const line *L, size_t n, size_t a, pcre2_match_data *md)
+{
+	if (a >= n || !name_like(L[a]))
+		return 0;
+	size_t b = (size_t)next_nonblank(L, n, a + 1);
+	return b < n && b <= a + 2 && (b + 1 == n || is_blank(L[b + 1])) &&
+	       line_is(P_STAMP, L[b].s, L[b].n, md) ? b : 0;
+}
+
+/* Nothing but dropped or blank lines above line i. */
+static int nothing_above(const line *L, const unsigned char *drop, size_t i)
+{
+	size_t k = 0;
+	while (k < i && (drop[k] || is_blank(L[k])))
+		k++;
+	return k == i;
+}
+
 /* Where the history starts (everything from there on is not the agent's),
  * marking quoted and attribution lines to drop on the way. */
 static size_t find_cut(const line *L, size_t n, unsigned char *drop, size_t *sig,
@@ -363,17 +408,36 @@ static size_t find_cut(const line *L, size_t n, unsigned char *drop, size_t *sig
 		}
 		if (strchr("-BbAaDd \t", l.s[0]) && line_is(P_MARKER, l.s, l.n, md))
 			return i;
-		if (rule_line(l) && notice_above(L, drop, i, md)) {
-			drop[i] = 1;  /* "-------" under a help-desk notice: not words */
-			for (size_t k = 0; k < i; k++)
-				drop[k] = 1;  /* ... and the notice above it */
+		if (rule_line(l)) {
+			/* "-------" under a help-desk notice, or above the header of
+			 * the newest comment, the reply: not words; above any later
+			 * comment's header: the history (help desks quote no ">") */
+			size_t h = comment_header(L, n, (size_t)next_nonblank(L, n, i + 1), md);
+			int notice = notice_above(L, drop, i, md);
+			if (!notice && h && !nothing_above(L, drop, i))
+				return i;
+			if (notice || h) {
+				/* the notice above too; without one, all above is dropped or blank */
+				for (size_t k = notice ? 0 : i; k <= (h ? h : i); k++)
+					drop[k] = 1;
+				i = h ? h : i;
+				continue;
+			}
+		}
+		/* a comment's header with no rule line above it (HTML tables
+		 * have none): the reply's own at the top or under the notice
+		 * (not words), a later one starts the history */
+		size_t h;
+		if ((i == 0 || is_blank(L[i - 1]) || drop[i - 1]) && (h = comment_header(L, n, i, md))) {
+			int notice = notice_above(L, drop, i, md);
+			if (!notice && !nothing_above(L, drop, i))
+				return i;
+			memset(drop, 1, h + 1);
+			i = h;
 			continue;
 		}
 		if (strchr("#*=_-PpRrTtWwEe \t", l.s[0]) && line_is(P_HELPDESK, l.s, l.n, md)) {
-			size_t k = 0;
-			while (k < i && (drop[k] || is_blank(L[k])))
-				k++;
-			if (k < i)
+			if (!nothing_above(L, drop, i))
 				return i;
 			drop[i] = 1;  /* at the top: the reply is what follows it */
 			continue;
@@ -414,7 +478,8 @@ static size_t find_cut(const line *L, size_t n, unsigned char *drop, size_t *sig
 			drop[i] = 1;
 			continue;
 		}
-		if (i > 0 && is_blank(L[i - 1]) && l.n > 10 && line_is(P_DISCLAIMER, l.s, l.n, md)) {
+		if (i > 0 && (is_blank(L[i - 1]) || rule_line(L[i - 1])) && l.n > 10 &&
+		    line_is(P_DISCLAIMER, l.s, l.n, md)) {
 			*sig = i;
 			return i;
 		}

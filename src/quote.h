@@ -6,7 +6,8 @@
  * wrote:", wrapped over two lines, and their German, French, Spanish, Dutch,
  * Portuguese, Swedish, Polish and Italian forms), Outlook "-----Original
  * Message-----" and "From: / Sent:" header blocks (also localised) with the
- * "_____" separator, forwarded-message markers. Recognised signatures: the
+ * "_____" separator, forwarded-message markers, help-desk threads (a name
+ * and a time above each comment, the reply's first: Zendesk). Recognised signatures: the
  * "-- " delimiter, mobile footers ("Sent from my iPhone", "Get Outlook for
  * iOS"), legal disclaimers, and the block under a sign-off line ("Best
  * regards," + name, title, phone): the sign-off line itself stays with the

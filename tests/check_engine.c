@@ -59,6 +59,14 @@ static const struct verdict_case {
 	 "greeting closing curt empathy follow-up"},
 	{"unable to help", PLAIN "Hi Maria,\n\nUnable to help with that one.\n\nRaj\n", "hold",
 	 "closing curt empathy follow-up"},
+	/* a help desk's thread: the customer's older comment is history, not the reply */
+	{"help-desk thread", PLAIN "##- Please type your reply above this line -##\n\nYour request (4821) has "
+	 "been updated. To add additional comments, reply to this email.\n---------------------------------\n\n"
+	 "Raj (Acme)\n\nNov 24, 2026, 10:02 UTC\n\nHi Maria,\n\nI'm sorry for the wait. I've reset your "
+	 "two-factor settings. Let me know if that works!\n\nBest,\nRaj\n\n"
+	 "---------------------------------\n\nMaria Lopez\n\nNov 24, 2026, 09:40 UTC\n\nNope. Calm down? "
+	 "I know how you feel is not an answer!!\n\n--------------------------------\nThis email is a "
+	 "service from Acme. Delivered by Zendesk\n", "pass", ""},
 #undef KIND
 	{"right kind of no", PLAIN "Hi Maria,\n\nI'm sorry, but we can't refund this order because it was "
 	 "used. What I can do instead is offer a replacement. Let me know.\n\nBest,\nRaj\n", "pass", ""},

@@ -105,6 +105,36 @@ static const struct {
 	  "Sorry for the trouble, this will not happen again.\n", "", NULL, 0 },
 	{ "sign-off under --", "Your order shipped.\n\n-- \nBest regards,\nRaj\n",
 	  "Your order shipped.\nBest regards,\n", "", "Raj\n", 2 },
+	/* help-desk threads (Zendesk): each comment under a name and a time,
+	 * the newest (the reply) first, no ">" on the older ones */
+	{ "help desk: rule line before each comment", "##- Please type your reply above this line -##\n\n"
+	  "Your request (4821) has been updated. To add additional comments, reply to this email.\n"
+	  "----------------------------------------------\n\nLeo (Acme)\n\nNov 24, 2026, 10:02 UTC\n\n"
+	  "Hi Sam,\n\nI've reset it.\n\nLeo\n\n----------------------------------------------\n\n"
+	  "Sam Lee\n\nNov 24, 2026, 09:40 UTC\n\nCalm down? I know how you feel!\n",
+	  "Hi Sam,\n\nI've reset it.\n\nLeo\n", "----------------------------------------------\n\n"
+	  "Sam Lee\n\nNov 24, 2026, 09:40 UTC\n\nCalm down? I know how you feel!\n", NULL, 0 },
+	{ "help desk: no rule line before the older comment", "Priya Raman (Northwind Hosting)\n\n"
+	  "Mar 4, 2025, 10:12 GMT\n\nHi Hannah,\n\nIt is fixed.\n\nPriya\n\nHannah Whitlock\n\n"
+	  "4.3.2025 08:47\n\nWhat happened??\n", "Hi Hannah,\n\nIt is fixed.\n\nPriya\n",
+	  "Hannah Whitlock\n\n4.3.2025 08:47\n\nWhat happened??\n", NULL, 0 },
+	{ "help desk: HTML read as text (no rule lines)", "##- Please type your reply above this line -##\n"
+	  "Your request (4821) has been updated. To add additional comments, reply to this email.\n\n"
+	  "Leo (Acme)\n\nNov 24, 2026, 10:02 UTC\n\nHi Sam,\n\nI've reset it.\n\nLeo\n\nSam Lee\n\n"
+	  "Nov 24, 2026, 09:40 UTC\n\nNope.\n", "Hi Sam,\n\nI've reset it.\n\nLeo\n",
+	  "Sam Lee\n\nNov 24, 2026, 09:40 UTC\n\nNope.\n", NULL, 0 },
+	{ "help desk: its footer is a signature", "Hi Sam,\n\nDone.\n\nLeo\n\n--------------------------------\n"
+	  "This email is a service from Acme. Delivered by Zendesk\n\n[QW5V2K-8RY2]\n",
+	  "Hi Sam,\n\nDone.\n\nLeo\n\n--------------------------------\n", "",
+	  "This email is a service from Acme", 0 },
+	/* near misses: a time under a line that is not a name, or a rule
+	 * line over a name with no time, cut nothing */
+	{ "help desk: not a header", "Hi Sam,\n\nYour new slot is below.\n\nNext delivery window\n\n"
+	  "Nov 24, 2026, 10:00-12:00\n\nThanks,\nLeo\n", "Hi Sam,\n\nYour new slot is below.\n\n"
+	  "Next delivery window\n\nNov 24, 2026, 10:00-12:00\n\nThanks,\n", "", "Leo", 9 },
+	{ "help desk: rule line over a name alone", "Hi Sam,\n\nDone.\n\n----------\n\nAcme Support\n"
+	  "Mon to Fri, 9:00 to 17:00, all year\n", "Hi Sam,\n\nDone.\n\n----------\n\nAcme Support\n"
+	  "Mon to Fri, 9:00 to 17:00, all year\n", "", NULL, 0 },
 	{ "empty", "", "", "", NULL, 0 },
 };
 
