@@ -22,7 +22,9 @@ enum { P_ATTRIB, P_ATTRIB_START, P_MARKER, P_HELPDESK, P_NOTICE, P_STAMP, P_SEPA
 
 static const char *const patterns[P_COUNT] = {
 	/* the verb may come before the name ("Am … schrieb Maria <m@x>:") */
-	[P_ATTRIB] = "^\\s*(" ON "\\b.{0,300}|.{0,200}(@|\\d).{0,200})" WROTE "\\b.{0,200}:\\s*$",
+	[P_ATTRIB] = "^\\s*(" ON "\\b.{0,300}|.{0,200}(@|\\d).{0,200})" WROTE "\\b.{0,200}:\\s*$|"
+		/* a name alone: "Sam Lee wrote:", "Sam Lee wrote on Nov 24, 2026:" */
+		"(?-i)^\\s*\\p{Lu}[\\p{L}.'’-]*(\\s+\\p{Lu}[\\p{L}.'’-]*){0,3}\\s+(?i)" WROTE "(\\s+on\\s.{1,60})?\\s*:\\s*$",
 	[P_ATTRIB_START] = "^\\s*" ON "\\s.{4,300}$",
 	[P_MARKER] = "^\\s*(-{2,}\\s*(original message|ursprüngliche nachricht|"
 		"message d'origine|mensaje original|oorspronkelijk bericht|mensagem original|"

@@ -105,6 +105,12 @@ static const struct {
 	  "Sorry for the trouble, this will not happen again.\n", "", NULL, 0 },
 	{ "sign-off under --", "Your order shipped.\n\n-- \nBest regards,\nRaj\n",
 	  "Your order shipped.\nBest regards,\n", "", "Raj\n", 2 },
+	{ "name alone wrote, history not quoted", "Fixed now.\n\nSam Lee wrote:\n\nStill broken!\n",
+	  "Fixed now.\n", "Sam Lee wrote:\n\nStill broken!\n", NULL, 0 },
+	{ "name wrote on a date", "Fixed now.\n\nSam Lee wrote on Nov 24, 2026:\nStill broken!\n",
+	  "Fixed now.\n", NULL, NULL, 0 },
+	{ "a sentence with wrote is not an attribution", "Here is what our engineer wrote:\n\nThe fix is live.\n",
+	  "Here is what our engineer wrote:\n\nThe fix is live.\n", "", NULL, 0 },
 	/* help-desk threads (Zendesk): each comment under a name and a time,
 	 * the newest (the reply) first, no ">" on the older ones */
 	{ "help desk: rule line before each comment", "##- Please type your reply above this line -##\n\n"
