@@ -336,12 +336,25 @@ static int rule_line(line l)
 	return n >= 10;
 }
 
-/* Is everything above line i a help-desk notice ("Your request (48213) has
- * been updated. To add additional comments, reply to this email.")? */
-static int notice_above(const line *L, const unsigned char *drop, size_t i, pcre2_match_data *md)
+/* Lines [0, *top) are known to be dropped or blank (find_cut only ever
+ * drops more): advance *top as far as that holds below i, so each line is
+ * looked at once however many times it is asked. Nothing else above i? */
+static int nothing_above(const line *L, const unsigned char *drop, size_t i, size_t *top)
 {
+	while (*top < i && (drop[*top] || is_blank(L[*top])))
+		(*top)++;
+	return *top >= i;
+}
+
+/* Is everything above line i (from top, see nothing_above) a help-desk
+ * notice ("Your request (48213) has been updated. To add additional
+ * comments, reply to this email.")? */
+static int notice_above(const line *L, const unsigned char *drop, size_t i, size_t *top,
+			pcre2_match_data *md)
+{
+	nothing_above(L, drop, i, top);
 	size_t n = 0;
-	for (size_t k = 0; k < i; k++) {
+	for (size_t k = *top; k < i; k++) {
 		if (drop[k] || is_blank(L[k]))
 			continue;
 		if (++n > 3 || !line_is(P_NOTICE, L[k].s, L[k].n, md))
@@ -381,21 +394,13 @@ static size_t comment_header(const line *L, size_t n, size_t a, pcre2_match_data
 	       line_is(P_STAMP, L[b].s, L[b].n, md) ? b : 0;
 }
 
-/* Nothing but dropped or blank lines above line i. */
-static int nothing_above(const line *L, const unsigned char *drop, size_t i)
-{
-	size_t k = 0;
-	while (k < i && (drop[k] || is_blank(L[k])))
-		k++;
-	return k == i;
-}
-
 /* Where the history starts (everything from there on is not the agent's),
  * marking quoted and attribution lines to drop on the way. */
 static size_t find_cut(const line *L, size_t n, unsigned char *drop, size_t *sig,
 		       pcre2_match_data *md)
 {
 	*sig = n;
+	size_t top = 0;  /* see nothing_above */
 	for (size_t i = 0; i < n; i++) {
 		line l = L[i];
 		if (is_blank(l))
@@ -415,12 +420,12 @@ static size_t find_cut(const line *L, size_t n, unsigned char *drop, size_t *sig
 			 * the newest comment, the reply: not words; above any later
 			 * comment's header: the history (help desks quote no ">") */
 			size_t h = comment_header(L, n, (size_t)next_nonblank(L, n, i + 1), md);
-			int notice = notice_above(L, drop, i, md);
-			if (!notice && h && !nothing_above(L, drop, i))
+			int notice = notice_above(L, drop, i, &top, md);
+			if (!notice && h && !nothing_above(L, drop, i, &top))
 				return i;
 			if (notice || h) {
-				/* the notice above too; without one, all above is dropped or blank */
-				for (size_t k = notice ? 0 : i; k <= (h ? h : i); k++)
+				/* and the notice above (all above top is dropped or blank) */
+				for (size_t k = top; k <= (h ? h : i); k++)
 					drop[k] = 1;
 				i = h ? h : i;
 				continue;
@@ -431,15 +436,15 @@ static size_t find_cut(const line *L, size_t n, unsigned char *drop, size_t *sig
 		 * (not words), a later one starts the history */
 		size_t h;
 		if ((i == 0 || is_blank(L[i - 1]) || drop[i - 1]) && (h = comment_header(L, n, i, md))) {
-			int notice = notice_above(L, drop, i, md);
-			if (!notice && !nothing_above(L, drop, i))
+			int notice = notice_above(L, drop, i, &top, md);
+			if (!notice && !nothing_above(L, drop, i, &top))
 				return i;
-			memset(drop, 1, h + 1);
+			memset(drop + top, 1, h + 1 - top);
 			i = h;
 			continue;
 		}
 		if (strchr("#*=_-PpRrTtWwEe \t", l.s[0]) && line_is(P_HELPDESK, l.s, l.n, md)) {
-			if (!nothing_above(L, drop, i))
+			if (!nothing_above(L, drop, i, &top))
 				return i;
 			drop[i] = 1;  /* at the top: the reply is what follows it */
 			continue;
