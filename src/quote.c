@@ -372,7 +372,7 @@ static int name_like(line l)
 	unsigned words = 0;
 	for (size_t i = 0; i < l.n; i++) {
 		unsigned char c = (unsigned char)l.s[i];
-		if (strchr(".?!:;,@<>0123456789", c) && c != 0)
+		if (c == 0 || strchr(".?!:;,@<>0123456789", c))
 			return 0;
 		if (c != ' ' && (i == 0 || l.s[i - 1] == ' ')) {
 			if (++words > 5 || (c < 0x80 && !(c >= 'A' && c <= 'Z') && c != '('))
@@ -415,33 +415,24 @@ static size_t find_cut(const line *L, size_t n, unsigned char *drop, size_t *sig
 		}
 		if (strchr("-BbAaDd \t", l.s[0]) && line_is(P_MARKER, l.s, l.n, md))
 			return i;
-		if (rule_line(l)) {
-			/* "-------" under a help-desk notice, or above the header of
-			 * the newest comment, the reply: not words; above any later
-			 * comment's header: the history (help desks quote no ">") */
-			size_t h = comment_header(L, n, (size_t)next_nonblank(L, n, i + 1), md);
+		/* A help desk's comment header (a name, a time), under a rule
+		 * line or a blank one (HTML tables have no rules), or a rule
+		 * under the notice: the reply's own (at the top, or under the
+		 * notice) is not words; a later one starts the history (help
+		 * desks quote no ">"). */
+		int rule = rule_line(l);
+		size_t h = rule ? comment_header(L, n, (size_t)next_nonblank(L, n, i + 1), md)
+		     : i == 0 || is_blank(L[i - 1]) || drop[i - 1] ? comment_header(L, n, i, md) : 0;
+		if (rule || h) {
 			int notice = notice_above(L, drop, i, &top, md);
-			if (!notice && h && !nothing_above(L, drop, i, &top))
+			if (h && !notice && !nothing_above(L, drop, i, &top))
 				return i;
-			if (notice || h) {
-				/* and the notice above (all above top is dropped or blank) */
-				for (size_t k = top; k <= (h ? h : i); k++)
-					drop[k] = 1;
-				i = h ? h : i;
+			if (h || notice) {
+				size_t last = h ? h : i;
+				memset(drop + top, 1, last + 1 - top);  /* all above top is dropped or blank */
+				i = last;
 				continue;
 			}
-		}
-		/* a comment's header with no rule line above it (HTML tables
-		 * have none): the reply's own at the top or under the notice
-		 * (not words), a later one starts the history */
-		size_t h;
-		if ((i == 0 || is_blank(L[i - 1]) || drop[i - 1]) && (h = comment_header(L, n, i, md))) {
-			int notice = notice_above(L, drop, i, &top, md);
-			if (!notice && !nothing_above(L, drop, i, &top))
-				return i;
-			memset(drop + top, 1, h + 1 - top);
-			i = h;
-			continue;
 		}
 		if (strchr("#*=_-PpRrTtWwEe \t", l.s[0]) && line_is(P_HELPDESK, l.s, l.n, md)) {
 			if (!nothing_above(L, drop, i, &top))
